@@ -1,0 +1,1 @@
+"""AWS edge: wrappers that take a boto3 client and return Gatehouse dataclasses."""

@@ -1,0 +1,1 @@
+"""Pure domain model of Gatehouse: no Slack, AWS, database or scheduler imports."""

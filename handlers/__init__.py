@@ -1,0 +1,1 @@
+"""Slack edge: Bolt listeners and Block Kit builders."""

@@ -1,0 +1,1 @@
+"""SQLite edge: schema migrations and the repository."""

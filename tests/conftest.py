@@ -1,0 +1,47 @@
+"""Shared fixtures: a moto server on loopback and AWS settings that point at it."""
+
+from __future__ import annotations
+
+import os
+
+import boto3
+import pytest
+import requests
+from moto.server import ThreadedMotoServer
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    """One moto server for the whole run, bound to 127.0.0.1 on a free port."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def aws(moto_server, monkeypatch):
+    """Fresh emulated AWS account; the environment points boto3 at it."""
+    requests.post(f"{moto_server}/moto-api/reset", timeout=10)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    return AwsSandbox(moto_server)
+
+
+class AwsSandbox:
+    """Handy clients for the emulated account."""
+
+    def __init__(self, endpoint: str) -> None:
+        self.endpoint = endpoint
+        self.session = boto3.session.Session(region_name="us-east-1")
+
+    def client(self, service: str):
+        return self.session.client(service, endpoint_url=self.endpoint)
+
+
+os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
