@@ -1,0 +1,94 @@
+"""Console sign-in links for grant credentials, through the AWS federation endpoint."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aws.errors import AwsError, aws_errors
+from aws.sts import MAX_DURATION_SECONDS, MIN_DURATION_SECONDS, GrantCredentials
+
+FEDERATION_TIMEOUT_SECONDS = 10
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    """The part of an HTTP response the federation flow reads (a subset of requests.Response)."""
+
+    status_code: int
+    text: str
+
+    def json(self) -> Any:
+        return json.loads(self.text)
+
+
+def urllib_get(url: str, *, params: dict[str, str], timeout: float) -> HttpResponse:
+    """GET with the standard library, called like `requests.get` (not a runtime need)."""
+    full_url = f"{url}?{urllib.parse.urlencode(params)}"
+    try:
+        with urllib.request.urlopen(full_url, timeout=timeout) as response:
+            return HttpResponse(response.status, response.read().decode("utf-8", "replace"))
+    except urllib.error.HTTPError as error:
+        return HttpResponse(error.code, error.read().decode("utf-8", "replace"))
+
+
+def console_signin_url(
+    credentials: GrantCredentials,
+    *,
+    federation_url: str,
+    issuer: str,
+    destination: str = "https://console.aws.amazon.com/",
+    session_seconds: int,
+    http_get: Callable[..., Any] = urllib_get,
+) -> str:
+    """A one-click console link for the grant. The link is a secret: never log or store it."""
+    if not MIN_DURATION_SECONDS <= session_seconds <= MAX_DURATION_SECONDS:
+        raise AwsError(
+            f"A console session lasts 15 minutes to 12 hours, not {session_seconds} seconds",
+            "ValidationError",
+        )
+    token = _signin_token(credentials, federation_url, session_seconds, http_get)
+    login = {"Action": "login", "Issuer": issuer, "Destination": destination, "SigninToken": token}
+    return f"{federation_url}?{urllib.parse.urlencode(login)}"
+
+
+def _signin_token(
+    credentials: GrantCredentials,
+    federation_url: str,
+    session_seconds: int,
+    http_get: Callable[..., Any],
+) -> str:
+    session = {
+        "sessionId": credentials.access_key_id,
+        "sessionKey": credentials.secret_access_key,
+        "sessionToken": credentials.session_token,
+    }
+    params = {
+        "Action": "getSigninToken",
+        "SessionDuration": str(session_seconds),
+        "Session": json.dumps(session),
+    }
+    with aws_errors("the AWS federation endpoint"):
+        response = http_get(federation_url, params=params, timeout=FEDERATION_TIMEOUT_SECONDS)
+    return _token_from(response)
+
+
+def _token_from(response: Any) -> str:
+    refused = AwsError(
+        f"The AWS federation endpoint did not issue a sign-in token (HTTP {response.status_code})",
+        "FederationFailed",
+    )
+    if response.status_code != 200:
+        raise refused
+    try:
+        token = response.json()["SigninToken"]
+    except (ValueError, KeyError, TypeError):
+        raise refused from None
+    if not isinstance(token, str) or not token:
+        raise refused
+    return token

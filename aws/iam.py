@@ -1,0 +1,113 @@
+"""IAM edge for grants: role limits, the session policy, and inline denies for early revoke."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+
+from botocore.client import BaseClient
+
+from aws.errors import AwsError, aws_errors
+
+REVOKE_POLICY_PREFIX = "gatehouse-revoke-"
+MAX_POLICY_NAME_CHARS = 128
+_ROLE_ARN = re.compile(r"^arn:aws[\w-]*:iam::\d{12}:role/(?:[\w+=,.@/-]*/)?([\w+=,.@-]{1,64})$")
+_POLICY_NAME_FORBIDDEN = re.compile(r"[^\w+=,.@-]", re.ASCII)
+
+
+def role_name_from_arn(role_arn: str) -> str:
+    """`arn:aws:iam::123456789012:role/team/Admin` -> `Admin` (paths are not part of the name)."""
+    match = _ROLE_ARN.match(role_arn)
+    if not match:
+        raise AwsError(f"'{role_arn}' is not an IAM role ARN", "InvalidArn")
+    return match.group(1)
+
+
+def role_max_session_seconds(iam: BaseClient, role_arn: str) -> int:
+    """The role's MaxSessionDuration, the ceiling for any grant on it."""
+    role_name = role_name_from_arn(role_arn)
+    with aws_errors(role_arn):
+        role = iam.get_role(RoleName=role_name)["Role"]
+    return int(role["MaxSessionDuration"])
+
+
+def aws_time(moment: datetime) -> str:
+    """An aware datetime as the UTC ISO form IAM conditions compare, `2024-05-01T12:00:00Z`."""
+    if moment.tzinfo is None:
+        raise ValueError("IAM condition times must be timezone-aware")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def build_session_policy(*, source_ips: list[str], ends_at: datetime) -> dict:
+    """The session policy for a grant: usable until `ends_at`, from `source_ips` when given."""
+    conditions: dict[str, dict] = {"DateLessThan": {"aws:CurrentTime": aws_time(ends_at)}}
+    if source_ips:
+        conditions["IpAddress"] = {"aws:SourceIp": list(source_ips)}
+    # A session policy can only narrow what the role allows (the effective permissions are the
+    # intersection), so Allow */* plus conditions grants the role's rights, no more, and only
+    # while the conditions hold.
+    statement = {"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": conditions}
+    return {"Version": "2012-10-17", "Statement": [statement]}
+
+
+def build_revoke_deny(*, source_identity: str, issued_before: datetime) -> dict:
+    """Deny everything to sessions of `source_identity` whose token was issued before the time."""
+    conditions = {
+        "StringEquals": {"aws:SourceIdentity": source_identity},
+        "DateLessThan": {"aws:TokenIssueTime": aws_time(issued_before)},
+    }
+    statement = {
+        "Sid": "GatehouseRevoke",
+        "Effect": "Deny",
+        "Action": "*",
+        "Resource": "*",
+        "Condition": conditions,
+    }
+    return {"Version": "2012-10-17", "Statement": [statement]}
+
+
+def revoke_policy_name(deny_id: str) -> str:
+    """`gatehouse-revoke-<deny_id>`, made valid as an inline policy name (≤ 128 characters)."""
+    safe_id = _POLICY_NAME_FORBIDDEN.sub("_", deny_id.strip())
+    return (REVOKE_POLICY_PREFIX + safe_id)[:MAX_POLICY_NAME_CHARS]
+
+
+def put_revoke_deny(
+    iam: BaseClient, *, role_arn: str, source_identity: str, issued_before: datetime, deny_id: str
+) -> str:
+    """Attach the revoke deny to the role and return its policy name.
+
+    One small inline policy per revoke: a role holds at most 10,240 characters of inline
+    policy in total, and each deny is removed once the longest session has run out.
+    """
+    policy_name = revoke_policy_name(deny_id)
+    document = build_revoke_deny(source_identity=source_identity, issued_before=issued_before)
+    with aws_errors(role_arn):
+        iam.put_role_policy(
+            RoleName=role_name_from_arn(role_arn),
+            PolicyName=policy_name,
+            PolicyDocument=json.dumps(document, separators=(",", ":")),
+        )
+    return policy_name
+
+
+def remove_revoke_deny(iam: BaseClient, *, role_arn: str, policy_name: str) -> bool:
+    """Delete the revoke deny; False when it (or the role) is already gone, so reruns are safe."""
+    try:
+        with aws_errors(role_arn):
+            iam.delete_role_policy(RoleName=role_name_from_arn(role_arn), PolicyName=policy_name)
+    except AwsError as error:
+        if error.code == "NoSuchEntity":
+            return False
+        raise
+    return True
+
+
+def list_revoke_denies(iam: BaseClient, role_arn: str) -> list[str]:
+    """Names of the revoke denies currently attached to the role."""
+    role_name = role_name_from_arn(role_arn)
+    with aws_errors(role_arn):
+        pages = iam.get_paginator("list_role_policies").paginate(RoleName=role_name)
+        names = [name for page in pages for name in page["PolicyNames"]]
+    return [name for name in names if name.startswith(REVOKE_POLICY_PREFIX)]
