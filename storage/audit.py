@@ -1,0 +1,129 @@
+"""The append-only, hash-chained audit log: append, verify, export and query."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from storage.database import Store, to_iso
+
+GENESIS = "0" * 64
+EXPORT_FIELDS = ("id", "at", "actor", "action", "request_id", "role", "subject", "details", "hash")
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    at: str
+    actor: str
+    action: str
+    request_id: int | None
+    role: str | None
+    subject: str | None
+    details: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+    def as_export(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in EXPORT_FIELDS} | {"prev_hash": self.prev_hash}
+
+
+def entry_hash(prev_hash: str, body: dict[str, Any]) -> str:
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(f"{prev_hash}\n{canonical}".encode()).hexdigest()
+
+
+def _body(entry_id: int, at: str, actor: str, action: str, request_id: int | None,
+          role: str | None, subject: str | None, details: dict[str, Any]) -> dict[str, Any]:
+    return {"id": entry_id, "at": at, "actor": actor, "action": action,
+            "request_id": request_id, "role": role, "subject": subject, "details": details}
+
+
+class AuditLog:
+    """Writes go through the store's transaction, so an entry lands with the change it records."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def append(self, *, at: datetime, actor: str, action: str, request_id: int | None = None,
+               role: str | None = None, subject: str | None = None,
+               details: dict[str, Any] | None = None) -> int:
+        with self.store.transaction() as conn:
+            last = conn.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+            entry_id, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+            body = _body(entry_id, to_iso(at), actor, action, request_id, role, subject,
+                         details or {})
+            conn.execute(
+                "INSERT INTO audit (id, at, actor, action, request_id, role, subject, details,"
+                " prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (entry_id, body["at"], actor, action, request_id, role, subject,
+                 json.dumps(body["details"], sort_keys=True), prev, entry_hash(prev, body)),
+            )
+        return entry_id
+
+    def entries(self, since: str | None = None, batch: int = 5000) -> Iterator[AuditEntry]:
+        """Every entry in order, streamed in batches (the log may hold millions)."""
+        last_id = 0
+        while True:
+            rows = self.store.query(
+                "SELECT * FROM audit WHERE id > ? AND at >= ? ORDER BY id LIMIT ?",
+                (last_id, since or "", batch),
+            )
+            for row in rows:
+                yield _entry(row)
+            if len(rows) < batch:
+                return
+            last_id = rows[-1]["id"]
+
+    def verify(self) -> tuple[int, int | None]:
+        """Return (entries checked, id of the first bad entry or None)."""
+        prev, count = GENESIS, 0
+        for entry in self.entries():
+            body = _body(entry.id, entry.at, entry.actor, entry.action, entry.request_id,
+                         entry.role, entry.subject, entry.details)
+            if entry.prev_hash != prev or entry_hash(prev, body) != entry.hash:
+                return count, entry.id
+            prev, count = entry.hash, count + 1
+        return count, None
+
+    def recent(self, *, since: datetime, subject: str | None = None, role: str | None = None,
+               limit: int = 25) -> list[AuditEntry]:
+        clauses, params = ["at >= ?"], [to_iso(since)]
+        if subject:
+            clauses.append("(subject = ? OR actor = ?)")
+            params += [subject, subject]
+        if role:
+            clauses.append("role = ?")
+            params.append(role)
+        rows = self.store.query(
+            f"SELECT * FROM audit WHERE {' AND '.join(clauses)} ORDER BY id DESC LIMIT ?",
+            (*params, limit),
+        )
+        return [_entry(row) for row in rows]
+
+
+def _entry(row: dict[str, Any]) -> AuditEntry:
+    return AuditEntry(**{**row, "details": json.loads(row["details"])})
+
+
+def export(entries: Iterator[AuditEntry], fmt: str, out: io.TextIOBase) -> int:
+    """Write entries as JSON lines or CSV; return how many were written."""
+    count = 0
+    if fmt == "csv":
+        writer = csv.DictWriter(out, fieldnames=[*EXPORT_FIELDS, "prev_hash"])
+        writer.writeheader()
+        for entry in entries:
+            row = entry.as_export()
+            writer.writerow({**row, "details": json.dumps(row["details"], sort_keys=True)})
+            count += 1
+        return count
+    for entry in entries:
+        out.write(json.dumps(entry.as_export(), sort_keys=True) + "\n")
+        count += 1
+    return count

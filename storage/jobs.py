@@ -1,0 +1,89 @@
+"""Scheduled actions with wall-clock due times, so a restart loses and repeats nothing."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from storage.database import Store, from_iso, to_iso
+
+LEASE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    action: str
+    due_at: datetime
+    key: str
+    request_id: int | None
+    grant_id: int | None
+    payload: dict[str, Any]
+    attempts: int
+
+
+class JobQueue:
+    """A job is claimed with a lease before it runs and marked done after.
+
+    A crash while running leaves the lease to lapse and the job runs again, so every
+    action must be safe to repeat; those that must happen at most once finish first.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def schedule(self, action: str, due_at: datetime, *, key: str, request_id: int | None = None,
+                 grant_id: int | None = None, payload: dict[str, Any] | None = None) -> None:
+        """Add a job, or move an unfinished one with the same action and key to `due_at`."""
+        with self.store.transaction() as conn:
+            conn.execute(
+                "INSERT INTO jobs (action, due_at, key, request_id, grant_id, payload)"
+                " VALUES (?,?,?,?,?,?) ON CONFLICT (action, key) DO UPDATE SET"
+                " due_at=excluded.due_at, payload=excluded.payload, done_at=NULL,"
+                " claimed_at=NULL, attempts=0",
+                (action, to_iso(due_at), key, request_id, grant_id, json.dumps(payload or {})),
+            )
+
+    def cancel(self, action: str, key: str, now: datetime) -> None:
+        self.store.execute("UPDATE jobs SET done_at=? WHERE action=? AND key=? AND done_at IS NULL",
+                           (to_iso(now), action, key))
+
+    def due(self, now: datetime, limit: int = 200) -> list[Job]:
+        rows = self.store.query(
+            "SELECT * FROM jobs WHERE done_at IS NULL AND due_at <= ?"
+            " AND (claimed_at IS NULL OR claimed_at <= ?) ORDER BY due_at, id LIMIT ?",
+            (to_iso(now), to_iso(now - LEASE), limit),
+        )
+        return [_job(row) for row in rows]
+
+    def claim(self, job: Job, now: datetime) -> bool:
+        """Take the job for this worker; False when another worker holds it."""
+        cursor = self.store.execute(
+            "UPDATE jobs SET claimed_at=?, attempts=attempts+1 WHERE id=? AND done_at IS NULL"
+            " AND (claimed_at IS NULL OR claimed_at <= ?)",
+            (to_iso(now), job.id, to_iso(now - LEASE)),
+        )
+        return cursor.rowcount == 1
+
+    def finish(self, job: Job, now: datetime) -> None:
+        self.store.execute("UPDATE jobs SET done_at=? WHERE id=?", (to_iso(now), job.id))
+
+    def retry(self, job: Job, now: datetime, error: str, delay: timedelta) -> None:
+        self.store.execute(
+            "UPDATE jobs SET claimed_at=NULL, due_at=?, last_error=? WHERE id=?",
+            (to_iso(now + delay), error[:500], job.id),
+        )
+
+    def pending(self, action: str | None = None) -> list[Job]:
+        where, params = ("AND action=?", (action,)) if action else ("", ())
+        rows = self.store.query(f"SELECT * FROM jobs WHERE done_at IS NULL {where} ORDER BY due_at",
+                                params)
+        return [_job(row) for row in rows]
+
+
+def _job(row: dict[str, Any]) -> Job:
+    return Job(id=row["id"], action=row["action"], due_at=from_iso(row["due_at"]), key=row["key"],
+               request_id=row["request_id"], grant_id=row["grant_id"],
+               payload=json.loads(row["payload"]), attempts=row["attempts"])
