@@ -1,0 +1,162 @@
+"""Block Kit builders for requests, grants and credentials: pure functions of their inputs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from domain.durations import format_duration
+from domain.requests import AccessRequest, Grant, Kind, Status
+from domain.text import escape
+
+Block = dict[str, Any]
+SECTION_LIMIT = 3000
+STATUS_WORDS = {
+    Status.PENDING: ":hourglass_flowing_sand: Waiting for approval",
+    Status.APPROVED: ":white_check_mark: Approved, granting…",
+    Status.ACTIVE: ":large_green_circle: Active",
+    Status.EXPIRED: ":white_circle: Expired",
+    Status.REVOKED: ":no_entry: Revoked",
+    Status.DENIED: ":x: Denied",
+    Status.CANCELLED: ":heavy_minus_sign: Cancelled",
+    Status.FAILED: ":warning: Failed",
+}
+
+
+def when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "—"
+
+
+def section(text: str) -> Block:
+    if len(text) > SECTION_LIMIT:
+        text = text[: SECTION_LIMIT - 1] + "…"
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def fields(*pairs: tuple[str, str]) -> Block:
+    return {"type": "section",
+            "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{v}"[:2000]} for k, v in pairs]}
+
+
+def context(text: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:3000]}]}
+
+
+def button(text: str, action_id: str, value: str, style: str | None = None,
+           confirm: dict[str, Any] | None = None) -> dict[str, Any]:
+    element: dict[str, Any] = {"type": "button", "action_id": action_id, "value": value,
+                               "text": {"type": "plain_text", "text": text}}
+    if style:
+        element["style"] = style
+    if confirm:
+        element["confirm"] = confirm
+    return element
+
+
+def confirm_dialog(title: str, text: str, yes: str) -> dict[str, Any]:
+    return {"title": {"type": "plain_text", "text": title[:100]},
+            "text": {"type": "mrkdwn", "text": text[:300]},
+            "confirm": {"type": "plain_text", "text": yes[:30]},
+            "deny": {"type": "plain_text", "text": "Cancel"}}
+
+
+def actions(*elements: dict[str, Any], block_id: str | None = None) -> Block:
+    block: Block = {"type": "actions", "elements": list(elements)}
+    if block_id:
+        block["block_id"] = block_id
+    return block
+
+
+def request_title(request: AccessRequest) -> str:
+    if request.kind is Kind.EXTEND:
+        return f"{request.label}: extend R-{request.parent_id} ({request.role})"
+    return f"{request.label}: access to {request.role}"
+
+
+def request_message(request: AccessRequest, *, description: str, approvals: list[str],
+                    deciders: list[str]) -> list[Block]:
+    """The message in the approval channel; buttons only while the request is pending."""
+    blocks: list[Block] = [
+        {"type": "header", "text": {"type": "plain_text", "text": request_title(request)[:150]}},
+        fields(("Requester", f"<@{request.requester}>"),
+               ("Role", f"`{request.role}`" + (f" — {escape(description)}" if description else "")),
+               ("Duration", format_duration(request.duration_seconds)),
+               ("Status", STATUS_WORDS[request.status])),
+        section(f"*Reason*\n{escape(request.reason)}"),
+    ]
+    blocks.append(context(_progress(request, approvals, deciders)))
+    if request.status is Status.PENDING:
+        value = str(request.id)
+        blocks.append(actions(button("Approve", "approve", value, "primary"),
+                              button("Deny", "deny", value, "danger"),
+                              block_id=f"decide-{request.id}"))
+    return blocks
+
+
+def _progress(request: AccessRequest, approvals: list[str], deciders: list[str]) -> str:
+    if request.status is Status.PENDING:
+        votes = f"{len(approvals)} of {request.approvals_required} approvals"
+        who = ", ".join(f"<@{u}>" for u in deciders[:10]) or "an admin"
+        return f"{votes} · can decide: {who} · filed {when(request.created_at)}"
+    if request.decided_by:
+        verb = "Denied" if request.status is Status.DENIED else "Approved"
+        by = "Gatehouse (auto-approval)" if request.decided_by == "gatehouse" \
+            else f"<@{request.decided_by}>"
+        extra = f" · {escape(request.note)}" if request.note else ""
+        return f"{verb} by {by} at {when(request.decided_at)}{extra}"
+    note = f" · {escape(request.note)}" if request.note else ""
+    return f"{request.status.value.capitalize()}{note}"
+
+
+def request_text(request: AccessRequest) -> str:
+    """Plain fallback text for notifications."""
+    return (f"{request_title(request)} for {format_duration(request.duration_seconds)} "
+            f"by <@{request.requester}> ({request.status.value})")
+
+
+def credentials_message(request: AccessRequest, grant: Grant, *, access_key_id: str,
+                        secret_access_key: str, session_token: str, console_url: str | None,
+                        note: str | None) -> list[Block]:
+    """The DM that holds the secrets; it is replaced by `credentials_removed` at the end."""
+    cli = (f"export AWS_ACCESS_KEY_ID={access_key_id}\n"
+           f"export AWS_SECRET_ACCESS_KEY={secret_access_key}\n"
+           f"export AWS_SESSION_TOKEN={session_token}")
+    blocks: list[Block] = [
+        {"type": "header", "text": {"type": "plain_text", "text": f"Access to {grant.role}"}},
+        section(f"{request.label} is active until *{when(grant.ends_at)}*. "
+                "Keep these credentials to yourself; this message loses them when access ends."),
+    ]
+    if note:
+        blocks.append(context(escape(note)))
+    if console_url:
+        blocks.append(actions(button("Open the AWS console", "console_link", str(request.id))
+                              | {"url": console_url}))
+    blocks.append(section(f"*CLI*\n```{cli}```"))
+    blocks.append(actions(
+        button("Extend", "extend_open", str(grant.request_id)),
+        button("Revoke now", "revoke", str(grant.request_id), "danger",
+               confirm_dialog("Revoke access?", "Your credentials stop working at once.",
+                              "Revoke")),
+    ))
+    return blocks
+
+
+def credentials_removed(request: AccessRequest, grant: Grant, ended: str) -> list[Block]:
+    return [
+        {"type": "header", "text": {"type": "plain_text", "text": f"Access to {grant.role}"}},
+        section(f"{request.label}: access {ended}. The credentials and sign-in link were "
+                "removed from this message."),
+    ]
+
+
+def expiry_warning(grant: Grant, minutes: int) -> list[Block]:
+    return [
+        section(f":alarm_clock: Your access to *{grant.role}* (R-{grant.request_id}) ends in "
+                f"{minutes} minutes, at {when(grant.ends_at)}."),
+        actions(button("Extend", "extend_open", str(grant.request_id), "primary")),
+    ]
+
+
+def reminder_text(request: AccessRequest, waiting: list[str]) -> str:
+    who = " ".join(f"<@{u}>" for u in waiting) or "Admins"
+    return f"{who}: {request.label} is still waiting for a decision."

@@ -1,0 +1,115 @@
+"""Parse `/access …` text into a command, with usage that says how to write each one."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from domain.durations import DurationError, parse_duration
+from domain.errors import UserError
+from domain.requests import parse_request_id
+
+USAGE = {
+    "help": "`/access help` — this message",
+    "request": "`/access request [<role> <duration> <reason…>]` — ask for access "
+               "(no arguments opens a form)",
+    "list": "`/access list` — your pending requests, active grants and keys",
+    "cancel": "`/access cancel <request-id>` — cancel your pending request",
+    "revoke": "`/access revoke <request-id>` — end an active grant now",
+    "extend": "`/access extend <request-id> <duration> [reason…]` — ask for more time",
+    "rotate-key": "`/access rotate-key [@user]` — rotate your IAM access key (admins: anyone's)",
+    "pending": "`/access pending` — requests waiting for your decision",
+    "digest": "`/access digest` — post the IAM hygiene digest now (admins)",
+    "audit": "`/access audit [@user|role] [days]` — recent audit entries (admins)",
+}
+USER_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    args: tuple[str, ...] = ()
+    rest: str = ""
+
+
+def help_text(roles: list[str]) -> str:
+    lines = ["*Gatehouse: temporary AWS access*", *(f"• {u}" for u in USAGE.values())]
+    lines.append(f"Roles: {', '.join(f'`{r}`' for r in roles)}. "
+                 "Durations: 15m, 2h, 1h30m. Ids look like R-42.")
+    return "\n".join(lines)
+
+
+def parse(text: str) -> Command:
+    """Split the command text; raise UserError for an unknown subcommand."""
+    words = text.strip().split()
+    if not words:
+        return Command("help")
+    name = words[0].lower()
+    if name not in USAGE:
+        raise UserError(f"`{_show(words[0])}` is not an /access command. Try one of these:\n"
+                        + "\n".join(f"• {u}" for u in USAGE.values()))
+    rest = text.strip()[len(words[0]):].strip()
+    return Command(name, tuple(words[1:]), rest)
+
+
+def request_id(command: Command) -> int:
+    if not command.args:
+        raise UserError(f"Which request? Write: {USAGE[command.name]}")
+    number = parse_request_id(command.args[0])
+    if number is None:
+        raise UserError(f"`{_show(command.args[0])}` is not a request id (they look like R-42). "
+                        f"Write: {USAGE[command.name]}")
+    return number
+
+
+def duration(text: str, usage_key: str) -> int:
+    try:
+        return parse_duration(text)
+    except DurationError as exc:
+        raise UserError(f"{exc}. Write: {USAGE[usage_key]}") from None
+
+
+def request_args(command: Command) -> tuple[str, int, str]:
+    """`<role> <duration> <reason…>` -> (role, seconds, reason)."""
+    if len(command.args) < 2:
+        raise UserError(f"Say which role and for how long. Write: {USAGE['request']}")
+    if len(command.args) < 3:
+        raise UserError(f"A reason is required, so approvers know why. Write: {USAGE['request']}")
+    role, length = command.args[0], command.args[1]
+    reason = command.rest.split(None, 2)[2]
+    return role.lower(), duration(length, "request"), reason
+
+
+def extend_args(command: Command) -> tuple[int, int, str]:
+    number = request_id(command)
+    if len(command.args) < 2:
+        raise UserError(f"Say how much more time. Write: {USAGE['extend']}")
+    parts = command.rest.split(None, 2)
+    return number, duration(command.args[1], "extend"), parts[2] if len(parts) > 2 else ""
+
+
+def user_mention(text: str) -> str | None:
+    match = USER_MENTION.match(text.strip())
+    return match.group(1) if match else None
+
+
+def audit_args(command: Command) -> tuple[str | None, str | None, int]:
+    """`[@user|role] [days]` -> (user, role, days)."""
+    user = role = None
+    days = 7
+    for arg in command.args:
+        if arg.isdigit():
+            days = int(arg)
+            if not 1 <= days <= 365:
+                raise UserError(f"Days must be between 1 and 365. Write: {USAGE['audit']}")
+        elif mention := user_mention(arg):
+            user = mention
+        else:
+            role = arg.lower()
+    return user, role, days
+
+
+def _show(text: str) -> str:
+    """User text echoed inside code spans: cut short and without backticks or brackets."""
+    cleaned = text.replace("`", "'").replace("<", "&lt;").replace(">", "&gt;")
+    return cleaned[:40] + ("…" if len(cleaned) > 40 else "")

@@ -1,0 +1,230 @@
+"""Bolt listeners: ack at once, parse, call one use case, answer ephemerally."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from domain.durations import format_duration
+from domain.errors import UserError
+from domain.requests import Status
+from handlers import commands, render, views
+from handlers.replies import Background, guarded
+from services.gatehouse import Gatehouse
+
+Handler = Callable[..., Any]
+# Subcommands answered inside the ack; the rest run after it and answer by response_url.
+SLOW = {"request", "cancel", "revoke", "extend", "rotate-key", "digest"}
+
+
+class Listeners:
+    def __init__(self, gh: Gatehouse, background: Background) -> None:
+        self.gh = gh
+        self.background = background
+        self.extra_commands: dict[str, Handler] = {}
+        self.list_extras: list[Callable[[str], list[str]]] = []
+
+    # --- /access --------------------------------------------------------------------------
+
+    def on_command(self, ack: Ack, command: dict[str, Any], respond: Respond,
+                   client: WebClient) -> None:
+        user, text = command["user_id"], command.get("text", "")
+        try:
+            parsed = commands.parse(text)
+        except UserError as refusal:
+            ack(text=str(refusal))
+            return
+        if parsed.name not in SLOW:
+            guarded(lambda: self._fast(parsed, user), lambda answer: ack(text=answer))
+            return
+        if parsed.name == "request" and not parsed.args:
+            ack()
+            guarded(lambda: self._open_request_modal(client, command), respond)
+            return
+        ack()
+        self.background.run(lambda: self._slow(parsed, user, command), respond)
+
+    def _fast(self, parsed: commands.Command, user: str) -> str:
+        if parsed.name == "help":
+            return commands.help_text(sorted(self.gh.ctx.config.roles))
+        if parsed.name == "list":
+            return self._list(user)
+        if parsed.name == "pending":
+            return render.waiting(self.gh.access.waiting_for(user))
+        return self._audit(parsed, user)
+
+    def _slow(self, parsed: commands.Command, user: str, command: dict[str, Any]) -> str:
+        now = self.gh.now()
+        if parsed.name == "request":
+            role, seconds, reason = commands.request_args(parsed)
+            return self._file(user, role, seconds, reason)
+        if parsed.name == "cancel":
+            return self.gh.access.cancel(commands.request_id(parsed), user, now)
+        if parsed.name == "revoke":
+            return self.gh.access.revoke(commands.request_id(parsed), user, now)
+        if parsed.name == "extend":
+            number, seconds, reason = commands.extend_args(parsed)
+            request = self.gh.access.extend(user, number, seconds, reason, now)
+            self.gh.access.announce(request.id, self.gh.now())
+            return f"{request.label} asks to extend R-{number}; the approvers have been asked."
+        handler = self.extra_commands.get(parsed.name)
+        if handler is None:
+            return f"`/access {parsed.name}` is not available yet."
+        return handler(parsed, user, command)
+
+    def _file(self, user: str, role: str, seconds: int, reason: str) -> str:
+        request = self.gh.access.submit(user, role, seconds, reason, self.gh.now())
+        self.gh.access.announce(request.id, self.gh.now())
+        current = self.gh.ctx.request(request.id)
+        if current.status is Status.PENDING:
+            channel = current.channel or self.gh.ctx.config.approvals_channel
+            return (f"{request.label} filed: {role} for {format_duration(seconds)}. "
+                    f"It waits for approval in <#{channel}>.")
+        return f"{request.label} filed: {role} is {current.status.value}."
+
+    def _list(self, user: str) -> str:
+        requests = self.gh.ctx.repo.open_requests_of(user)
+        grant_ids = {r.grant_id for r in requests if r.grant_id}
+        grants = {g.id: g for g in (self.gh.ctx.repo.grant(i) for i in grant_ids) if g}
+        shown = [r for r in requests if r.grant_id is None or r.id == grants.get(
+            r.grant_id, r).request_id]
+        extra = [line for source in self.list_extras for line in source(user)]
+        return render.own_requests(shown, grants, extra)
+
+    def _audit(self, parsed: commands.Command, user: str) -> str:
+        if not self.gh.ctx.is_admin(user):
+            raise UserError("Only Gatehouse admins can read the audit log.")
+        subject, role, days = commands.audit_args(parsed)
+        if role and role not in self.gh.ctx.config.roles:
+            raise UserError(f"There is no role called '{role}'. Write: {commands.USAGE['audit']}")
+        entries = self.gh.ctx.audit.recent(since=self.gh.now() - timedelta(days=days),
+                                           subject=subject, role=role)
+        return render.audit_entries(entries, days)
+
+    def _open_request_modal(self, client: WebClient, command: dict[str, Any]) -> None:
+        client.views_open(trigger_id=command["trigger_id"],
+                          view=views.request_modal(self.gh.ctx.config, command["channel_id"]))
+
+    # --- buttons --------------------------------------------------------------------------
+
+    def on_approve(self, ack: Ack, body: dict[str, Any], action: dict[str, Any],
+                   respond: Respond) -> None:
+        ack()
+        user = body["user"]["id"]
+        self.background.run(lambda: self.gh.access.approve(_request_number(action), user,
+                                                           self.gh.now()),
+                            _ephemeral(respond))
+
+    def on_deny(self, ack: Ack, body: dict[str, Any], action: dict[str, Any],
+                respond: Respond, client: WebClient) -> None:
+        ack()
+        user = body["user"]["id"]
+
+        def open_form() -> None:
+            number = _request_number(action)
+            request = self.gh.access.check_decidable(number, user)
+            client.views_open(trigger_id=body["trigger_id"],
+                              view=views.deny_modal(number, request.label))
+        guarded(open_form, _ephemeral(respond))
+
+    def on_revoke(self, ack: Ack, body: dict[str, Any], action: dict[str, Any],
+                  respond: Respond) -> None:
+        ack()
+        user = body["user"]["id"]
+        self.background.run(lambda: self.gh.access.revoke(_request_number(action), user,
+                                                          self.gh.now()),
+                            _ephemeral(respond))
+
+    def on_extend_open(self, ack: Ack, body: dict[str, Any], action: dict[str, Any],
+                       respond: Respond, client: WebClient) -> None:
+        ack()
+        guarded(lambda: client.views_open(
+            trigger_id=body["trigger_id"],
+            view=views.extend_modal(_request_number(action), f"R-{_request_number(action)}")),
+            _ephemeral(respond))
+
+    # --- modals ---------------------------------------------------------------------------
+
+    def on_request_submitted(self, ack: Ack, body: dict[str, Any], view: dict[str, Any],
+                             client: WebClient) -> None:
+        user = body["user"]["id"]
+        role, reason = views.submitted(view, "role"), views.submitted(view, "reason")
+        try:
+            seconds = commands.duration(views.submitted(view, "duration"), "request")
+            request = self.gh.access.submit(user, role, seconds, reason, self.gh.now())
+        except UserError as refusal:
+            block = "reason" if "reason" in str(refusal).lower()[:40] else "duration"
+            ack(response_action="errors", errors={block: str(refusal)[:150]})
+            return
+        ack()
+        channel = view.get("private_metadata") or ""
+        self.background.run(lambda: self._announce_from_modal(request.id),
+                            _to_user(client, user, channel))
+
+    def _announce_from_modal(self, request_id: int) -> str:
+        self.gh.access.announce(request_id, self.gh.now())
+        request = self.gh.ctx.request(request_id)
+        return f"{request.label} filed: {request.role}, now {request.status.value}."
+
+    def on_deny_submitted(self, ack: Ack, body: dict[str, Any], view: dict[str, Any],
+                          client: WebClient) -> None:
+        ack()
+        user, number = body["user"]["id"], int(view["private_metadata"])
+        reason = views.submitted(view, "reason")
+        self.background.run(lambda: self.gh.access.deny(number, user, reason, self.gh.now()),
+                            _to_user(client, user, ""))
+
+    def on_extend_submitted(self, ack: Ack, body: dict[str, Any], view: dict[str, Any],
+                            client: WebClient) -> None:
+        user, number = body["user"]["id"], int(view["private_metadata"])
+        reason = views.submitted(view, "reason")
+        try:
+            seconds = commands.duration(views.submitted(view, "duration"), "extend")
+            request = self.gh.access.extend(user, number, seconds, reason, self.gh.now())
+        except UserError as refusal:
+            ack(response_action="errors", errors={"duration": str(refusal)[:150]})
+            return
+        ack()
+        self.background.run(lambda: self._announce_from_modal(request.id),
+                            _to_user(client, user, ""))
+
+
+def _request_number(action: dict[str, Any]) -> int:
+    value = str(action.get("value", ""))
+    if not value.isdigit():
+        raise UserError("That button is out of date; use `/access list` instead.")
+    return int(value)
+
+
+def _ephemeral(respond: Respond) -> Callable[[str], Any]:
+    return lambda text: respond(text=text, response_type="ephemeral", replace_original=False)
+
+
+def _to_user(client: WebClient, user: str, channel: str) -> Callable[[str], Any]:
+    """Answer a modal: ephemeral in the channel it came from, else a DM."""
+    def send(text: str) -> None:
+        if channel:
+            client.chat_postEphemeral(channel=channel, user=user, text=text)
+            return
+        dm = client.conversations_open(users=user)["channel"]["id"]
+        client.chat_postMessage(channel=dm, text=text)
+    return send
+
+
+def register(app: App, gh: Gatehouse, background: Background) -> Listeners:
+    """Wire every listener into the Bolt app; returns them so other features can extend."""
+    listeners = Listeners(gh, background)
+    app.command("/access")(listeners.on_command)
+    app.action("approve")(listeners.on_approve)
+    app.action("deny")(listeners.on_deny)
+    app.action("revoke")(listeners.on_revoke)
+    app.action("extend_open")(listeners.on_extend_open)
+    app.action("console_link")(lambda ack: ack())
+    app.view("request_modal")(listeners.on_request_submitted)
+    app.view("deny_modal")(listeners.on_deny_submitted)
+    app.view("extend_modal")(listeners.on_extend_submitted)
+    return listeners

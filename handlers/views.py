@@ -1,0 +1,71 @@
+"""Modals: the request form, the deny reason and the extension form; pure builders and readers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from config import Config
+
+View = dict[str, Any]
+MAX_OPTIONS = 100
+
+
+def _text_input(block_id: str, label: str, *, placeholder: str = "", multiline: bool = False,
+                optional: bool = False, initial: str = "") -> dict[str, Any]:
+    element: dict[str, Any] = {"type": "plain_text_input", "action_id": "value",
+                               "multiline": multiline}
+    if placeholder:
+        element["placeholder"] = {"type": "plain_text", "text": placeholder}
+    if initial:
+        element["initial_value"] = initial
+    return {"type": "input", "block_id": block_id, "optional": optional,
+            "label": {"type": "plain_text", "text": label}, "element": element}
+
+
+def _modal(callback_id: str, title: str, submit: str, blocks: list[dict[str, Any]],
+           metadata: str = "") -> View:
+    return {"type": "modal", "callback_id": callback_id, "private_metadata": metadata,
+            "title": {"type": "plain_text", "text": title[:24]},
+            "submit": {"type": "plain_text", "text": submit},
+            "close": {"type": "plain_text", "text": "Cancel"}, "blocks": blocks}
+
+
+def request_modal(config: Config, channel: str) -> View:
+    options = [
+        {"text": {"type": "plain_text", "text": name[:75]},
+         "description": {"type": "plain_text", "text": (role.description or role.arn)[:75]},
+         "value": name}
+        for name, role in sorted(config.roles.items())
+    ][:MAX_OPTIONS]
+    role_select = {"type": "input", "block_id": "role",
+                   "label": {"type": "plain_text", "text": "Role"},
+                   "element": {"type": "static_select", "action_id": "value",
+                               "placeholder": {"type": "plain_text", "text": "Choose a role"},
+                               "options": options}}
+    return _modal("request_modal", "Request AWS access", "Request", [
+        role_select,
+        _text_input("duration", "Duration", placeholder="e.g. 1h, 30m, 1h30m", initial="1h"),
+        _text_input("reason", "Reason", placeholder="What do you need it for?", multiline=True),
+    ], metadata=channel)
+
+
+def deny_modal(request_id: int, label: str) -> View:
+    return _modal("deny_modal", f"Deny {label}", "Deny", [
+        _text_input("reason", "Reason (optional)", multiline=True, optional=True,
+                    placeholder="Tell the requester why"),
+    ], metadata=str(request_id))
+
+
+def extend_modal(request_id: int, label: str) -> View:
+    return _modal("extend_modal", f"Extend {label}", "Ask", [
+        _text_input("duration", "How much more time", placeholder="e.g. 30m, 1h", initial="1h"),
+        _text_input("reason", "Reason (optional)", multiline=True, optional=True),
+    ], metadata=str(request_id))
+
+
+def submitted(view: View, block_id: str) -> str:
+    """The value a user entered or chose in one input block ('' when empty)."""
+    field = view.get("state", {}).get("values", {}).get(block_id, {}).get("value", {})
+    if field.get("type") == "static_select":
+        return (field.get("selected_option") or {}).get("value", "")
+    return field.get("value") or ""

@@ -1,0 +1,226 @@
+"""Request, decide, cancel, extend and revoke: the access use cases people start."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from domain.durations import format_duration
+from domain.errors import UserError
+from domain.policy import check_approver, check_duration, window_end
+from domain.requests import AccessRequest, Grant, Kind, Status
+from domain.text import escape
+from services.context import SYSTEM, Context
+from services.grants import GrantService
+from storage.repository import DuplicateRequest
+
+MAX_REASON = 500
+
+
+class AccessService:
+    """Entry points for what users do; activation and endings live in GrantService."""
+
+    def __init__(self, ctx: Context, grants: GrantService) -> None:
+        self.ctx = ctx
+        self.grants = grants
+
+    # --- filing -------------------------------------------------------------------------
+
+    def submit(self, user: str, role_name: str, seconds: int, reason: str,
+               now: datetime) -> AccessRequest:
+        """Validate and store a new request; `announce` posts it afterwards."""
+        role = self.ctx.role(role_name)
+        reason = _clean_reason(reason)
+        check_duration(seconds, self.ctx.limit(role), role.name)
+        if role.conditions.hours:
+            window_end(now, (role.conditions.hours.start, role.conditions.hours.end),
+                       self.ctx.config.zone)
+        try:
+            request = self.ctx.repo.create_request(
+                kind=Kind.ACCESS, requester=user, role=role.name, duration_seconds=seconds,
+                reason=reason, approvals_required=role.approvals_required, now=now)
+        except DuplicateRequest as exc:
+            raise UserError(_duplicate_message(exc.existing)) from None
+        self._schedule_pending_jobs(request, now)
+        return request
+
+    def extend(self, user: str, request_id: int, seconds: int, reason: str,
+               now: datetime) -> AccessRequest:
+        """Ask for more time on an active grant; approved like a request."""
+        original = self.ctx.request(request_id)
+        grant = self._live_grant(original)
+        if grant.requester != user:
+            raise UserError(f"{original.label} is not yours; only its holder can extend it.")
+        role = self.ctx.role(grant.role)
+        check_duration(seconds, self.ctx.limit(role), role.name)
+        try:
+            request = self.ctx.repo.create_request(
+                kind=Kind.EXTEND, requester=user, role=role.name, duration_seconds=seconds,
+                reason=_clean_reason(reason) if reason.strip() else f"extend {original.label}",
+                approvals_required=role.approvals_required, now=now,
+                parent_id=grant.request_id, details={"grant_id": grant.id})
+        except DuplicateRequest as exc:
+            raise UserError(f"{exc.existing.label} already asks to extend this grant; "
+                            f"wait for its decision or cancel it.") from None
+        self._schedule_pending_jobs(request, now)
+        return request
+
+    def _schedule_pending_jobs(self, request: AccessRequest, now: datetime) -> None:
+        settings = self.ctx.config.requests
+        key = f"request:{request.id}"
+        self.ctx.jobs.schedule("expire_pending", now + timedelta(seconds=settings.pending_expiry),
+                               key=key, request_id=request.id)
+        if settings.remind_after < settings.pending_expiry:
+            self.ctx.jobs.schedule("remind", now + timedelta(seconds=settings.remind_after),
+                                   key=key, request_id=request.id)
+
+    def announce(self, request_id: int, now: datetime) -> None:
+        """Post the request for approval, or approve it at once when the role auto-approves."""
+        request = self.ctx.request(request_id)
+        role = self.ctx.role(request.role)
+        channel = self.ctx.config.channel_for(role)
+        ts = self.ctx.slack.post_request(request, channel, self.ctx.decision_makers(request))
+        self.ctx.repo.set_message(request.id, channel, ts)
+        self.ctx.slack.home_changed({request.requester, *self.ctx.decision_makers(request)})
+        if role.auto_approve and request.status is Status.PENDING:
+            self._approve(self.ctx.request(request.id), SYSTEM, now, note="auto-approved")
+
+    # --- deciding -----------------------------------------------------------------------
+
+    def approve(self, request_id: int, user: str, now: datetime) -> str:
+        """Record one approval; on the last one needed, grant. Returns the clicker's answer."""
+        request = self.check_decidable(request_id, user)
+        if not self.ctx.repo.record_vote(request.id, user, "approve", now):
+            raise UserError(f"You have already approved {request.label}.")
+        approvals = self.ctx.repo.approvers_of(request.id)
+        self.ctx.audit.append(at=now, actor=user, action="request.vote", request_id=request.id,
+                              role=request.role, subject=request.requester,
+                              details={"approvals": len(approvals),
+                                       "required": request.approvals_required})
+        if len(approvals) < request.approvals_required:
+            self.ctx.slack.thread(request, f"<@{user}> approved "
+                                  f"({len(approvals)} of {request.approvals_required}).")
+            self.ctx.slack.refresh_request(request, approvals)
+            return (f"Your approval of {request.label} is recorded "
+                    f"({len(approvals)} of {request.approvals_required}).")
+        if not self._approve(request, user, now):
+            raise UserError(f"{request.label} has already been decided.")
+        return f"You approved {request.label}."
+
+    def _approve(self, request: AccessRequest, user: str, now: datetime,
+                 note: str | None = None) -> bool:
+        with self.ctx.repo.store.transaction():
+            moved = self.ctx.repo.move(request.id, Status.APPROVED, actor=user, now=now,
+                                       expect=[Status.PENDING], decided_by=user, decided_at=now,
+                                       details={"note": note} if note else None)
+            if moved is None:
+                return False
+            self._drop_pending_jobs(moved, now)
+            self.ctx.jobs.schedule("activate", now, key=f"request:{moved.id}",
+                                   request_id=moved.id)
+        self.ctx.slack.thread(moved, f"Approved by {_who(user)}. Granting access…")
+        self.ctx.slack.refresh_request(moved, self.ctx.repo.approvers_of(moved.id))
+        self.grants.activate(moved.id, now)
+        return True
+
+    def deny(self, request_id: int, user: str, reason: str, now: datetime) -> str:
+        request = self.check_decidable(request_id, user)
+        note = reason.strip()[:MAX_REASON] or None
+        self.ctx.repo.record_vote(request.id, user, "deny", now)
+        moved = self.ctx.repo.move(request.id, Status.DENIED, actor=user, now=now,
+                                   expect=[Status.PENDING], decided_by=user, decided_at=now,
+                                   note=note, details={"reason": note} if note else None)
+        if moved is None:
+            raise UserError(f"{request.label} has already been decided.")
+        self._drop_pending_jobs(moved, now)
+        because = f": {escape(note)}" if note else "."
+        self.ctx.slack.thread(moved, f"Denied by <@{user}>{because}")
+        self.ctx.slack.refresh_request(moved, self.ctx.repo.approvers_of(moved.id))
+        self.ctx.slack.dm(moved.requester, f"{moved.label} ({moved.role}) was denied by "
+                                            f"<@{user}>{because}")
+        self.ctx.slack.home_changed({moved.requester, user})
+        return f"You denied {moved.label}."
+
+    def check_decidable(self, request_id: int, user: str) -> AccessRequest:
+        request = self.ctx.request(request_id)
+        if request.status is not Status.PENDING:
+            raise UserError(f"{request.label} is already {request.status.value}; "
+                            "there is nothing left to decide.")
+        role = self.ctx.role(request.role)
+        check_approver(self.ctx.rule(role), user, request.requester)
+        return request
+
+    def _drop_pending_jobs(self, request: AccessRequest, now: datetime) -> None:
+        for action in ("expire_pending", "remind"):
+            self.ctx.jobs.cancel(action, f"request:{request.id}", now)
+
+    # --- ending -------------------------------------------------------------------------
+
+    def cancel(self, request_id: int, user: str, now: datetime) -> str:
+        request = self.ctx.request(request_id)
+        if request.requester != user:
+            raise UserError(f"{request.label} is not yours; only its requester can cancel it.")
+        moved = self.ctx.repo.move(request.id, Status.CANCELLED, actor=user, now=now,
+                                   expect=[Status.PENDING])
+        if moved is None:
+            hint = " Use `/access revoke` to end an active grant." if request.status is \
+                Status.ACTIVE else ""
+            raise UserError(f"{request.label} is {request.status.value}; only a pending request "
+                            f"can be cancelled.{hint}")
+        self._drop_pending_jobs(moved, now)
+        self.ctx.slack.thread(moved, f"Cancelled by <@{user}>.")
+        self.ctx.slack.refresh_request(moved, self.ctx.repo.approvers_of(moved.id))
+        self.ctx.slack.home_changed({user})
+        return f"{moved.label} is cancelled."
+
+    def revoke(self, request_id: int, user: str, now: datetime) -> str:
+        request = self.ctx.request(request_id)
+        grant = self._live_grant(request)
+        role = self.ctx.config.role(grant.role)
+        allowed = user == grant.requester or self.ctx.is_admin(user) or (
+            role is not None and self.ctx.rule(role).may_decide(user))
+        if not allowed:
+            raise UserError(f"{request.label} is not yours; only its holder, the role's "
+                            "approvers and admins can revoke it.")
+        if not self.grants.end(grant, Status.REVOKED, actor=user, now=now):
+            raise UserError(f"{request.label} has already ended.")
+        return (f"{request.label} is revoked: its credentials stop working now and the "
+                "message that held them no longer shows them.")
+
+    def _live_grant(self, request: AccessRequest) -> Grant:
+        grant = self.ctx.repo.grant(request.grant_id) if request.grant_id else None
+        if grant is None or not grant.is_live or request.status is not Status.ACTIVE:
+            raise UserError(f"{request.label} is {request.status.value}, not an active grant. "
+                            "`/access list` shows your active grants.")
+        return grant
+
+    # --- reading ------------------------------------------------------------------------
+
+    def waiting_for(self, user: str) -> list[AccessRequest]:
+        """Pending requests this user may decide on."""
+        return [r for r in self.ctx.repo.pending() if user in self.ctx.decision_makers(r)]
+
+
+def _clean_reason(reason: str) -> str:
+    reason = " ".join(reason.split())
+    if not reason:
+        raise UserError("A reason is required, so approvers know why. Write: "
+                        "`/access request <role> <duration> <reason…>`")
+    if len(reason) > MAX_REASON:
+        raise UserError(f"The reason is {len(reason)} characters; keep it under {MAX_REASON}.")
+    return reason
+
+
+def _duplicate_message(existing: AccessRequest) -> str:
+    if existing.status is Status.ACTIVE:
+        return (f"You already hold {existing.label} for {existing.role} (active). For more time, "
+                f"write `/access extend {existing.label} <duration> <reason>`.")
+    return (f"You already have {existing.label} for {existing.role} ({existing.status.value}). "
+            f"Wait for it, or cancel it with `/access cancel {existing.label}`.")
+
+
+def _who(user: str) -> str:
+    return "Gatehouse (auto-approval)" if user == SYSTEM else f"<@{user}>"
+
+
+def describe_duration(seconds: int) -> str:
+    return format_duration(seconds)

@@ -1,0 +1,236 @@
+"""Issue grants through STS, end them on time or on demand, and clean up after them."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from aws.errors import AwsError
+from domain.durations import format_duration
+from domain.errors import UserError
+from domain.policy import STS_MAX_SECONDS, STS_MIN_SECONDS, grant_end, window_end
+from domain.requests import AccessRequest, Grant, Kind, Status
+from services.context import SYSTEM, Context, now_label
+
+log = logging.getLogger("gatehouse.grants")
+DENY_LIFETIME = timedelta(seconds=STS_MAX_SECONDS)
+DELIVERY_DEADLINE = timedelta(minutes=5)
+
+
+class GrantService:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def activate(self, request_id: int, now: datetime) -> None:
+        """Turn an approved request into live credentials; safe to call more than once."""
+        request = self.ctx.request(request_id)
+        if request.status is not Status.APPROVED:
+            return
+        try:
+            plan = self._plan(request, now)
+        except UserError as refusal:
+            self._fail(request, str(refusal), now)
+            return
+        if request.kind is Kind.EXTEND:
+            self._extend(request, plan, now)
+        else:
+            self._issue(request, plan, now)
+
+    def _plan(self, request: AccessRequest, now: datetime) -> tuple[datetime, int]:
+        """(end of the grant, session seconds) within every limit, or UserError."""
+        role = self.ctx.role(request.role)
+        hours = role.conditions.hours
+        closing = window_end(now, (hours.start, hours.end), self.ctx.config.zone) if hours else None
+        start = now
+        if request.kind is Kind.EXTEND:
+            parent = self.ctx.request(request.parent_id)
+            grant = self.ctx.repo.grant(parent.grant_id) if parent.grant_id else None
+            if grant is None or not grant.is_live:
+                raise UserError(f"the grant of {parent.label} ended before the extension was "
+                                "approved; request access again")
+            start = max(now, grant.ends_at)
+        limit = self.ctx.limit(role, fresh=True)
+        ends = min(grant_end(start, request.duration_seconds, closing),
+                   now + timedelta(seconds=limit))
+        seconds = int((ends - now).total_seconds())
+        if seconds < STS_MIN_SECONDS:
+            raise UserError("the grant would last under 15 minutes (the role's hours window "
+                            "or its session limit ends sooner), which AWS does not allow")
+        return ends, seconds
+
+    def _issue(self, request: AccessRequest, plan: tuple[datetime, int], now: datetime) -> None:
+        ends, seconds = plan
+        role = self.ctx.role(request.role)
+        email = self.ctx.slack.user_email(request.requester)
+        with self.ctx.repo.store.transaction():
+            if self.ctx.repo.move(request.id, Status.ACTIVE, actor=SYSTEM, now=now,
+                                  expect=[Status.APPROVED],
+                                  details={"ends_at": now_label(ends), "seconds": seconds}) is None:
+                return
+            source_identity, session_name = self.ctx.aws.session_identity(
+                request.requester, email, request.id)
+            grant = self.ctx.repo.create_grant(
+                request, role_arn=role.arn, started_at=now, ends_at=ends,
+                source_identity=source_identity, session_name=session_name)
+            self._schedule_grant_jobs(grant, now)
+            self.ctx.jobs.cancel("activate", f"request:{request.id}", now)
+        try:
+            credentials = self.ctx.aws.assume(
+                role_arn=role.arn, duration_seconds=seconds, source_identity=source_identity,
+                session_name=session_name, request_id=request.id, requester=request.requester,
+                role=role.name, source_ips=role.conditions.source_ips, ends_at=ends)
+            console = self.ctx.aws.console_url(credentials, seconds)
+        except AwsError as exc:
+            self._fail_grant(request, grant, f"AWS refused the grant: {exc}", now)
+            return
+        channel, ts = self.ctx.slack.dm_credentials(request, grant, credentials,
+                                                    console, _clip_note(request, seconds))
+        self.ctx.repo.update_grant(grant.id, delivered=True, dm_channel=channel, dm_ts=ts)
+        self.ctx.slack.thread(request, f"Access granted to <@{request.requester}> until "
+                                       f"{now_label(ends)}.")
+        self.ctx.slack.refresh_request(self.ctx.request(request.id),
+                                       self.ctx.repo.approvers_of(request.id))
+        self.ctx.slack.home_changed({request.requester})
+
+    def _extend(self, request: AccessRequest, plan: tuple[datetime, int], now: datetime) -> None:
+        ends, seconds = plan
+        parent = self.ctx.request(request.parent_id)
+        grant = self.ctx.repo.grant(parent.grant_id)
+        try:
+            credentials = self.ctx.aws.assume(
+                role_arn=grant.role_arn, duration_seconds=seconds,
+                source_identity=grant.source_identity, session_name=grant.session_name,
+                request_id=parent.id, requester=request.requester, role=grant.role,
+                source_ips=self.ctx.role(grant.role).conditions.source_ips, ends_at=ends)
+            console = self.ctx.aws.console_url(credentials, seconds)
+        except AwsError as exc:
+            self._fail(request, f"AWS refused the extension: {exc}", now)
+            return
+        with self.ctx.repo.store.transaction():
+            if self.ctx.repo.move(request.id, Status.ACTIVE, actor=SYSTEM, now=now,
+                                  expect=[Status.APPROVED], grant_id=grant.id,
+                                  details={"grant_id": grant.id,
+                                           "ends_at": now_label(ends)}) is None:
+                return
+            self.ctx.repo.update_grant(grant.id, ends_at=ends)
+            grant = self.ctx.repo.grant(grant.id)
+            self._schedule_grant_jobs(grant, now)
+            self.ctx.jobs.cancel("activate", f"request:{request.id}", now)
+        self.ctx.slack.dm_credentials(parent, grant, credentials, console,
+                                      f"Extended by {request.label} until {now_label(ends)}.")
+        self.ctx.slack.thread(request, f"Extension granted: {parent.label} now ends "
+                                       f"{now_label(ends)}.")
+        self.ctx.slack.thread(parent, f"Extended by {request.label} until {now_label(ends)}.")
+        self.ctx.slack.refresh_request(self.ctx.request(request.id),
+                                       self.ctx.repo.approvers_of(request.id))
+        self.ctx.slack.home_changed({request.requester})
+
+    def _schedule_grant_jobs(self, grant: Grant, now: datetime) -> None:
+        key = f"grant:{grant.id}"
+        self.ctx.jobs.schedule("expire_grant", grant.ends_at, key=key, grant_id=grant.id)
+        warn_at = grant.ends_at - timedelta(seconds=self.ctx.config.requests.warn_before_expiry)
+        if warn_at > now:
+            self.ctx.jobs.schedule("warn_expiry", warn_at, key=key, grant_id=grant.id)
+        self.ctx.jobs.schedule("check_delivery", now + DELIVERY_DEADLINE, key=key,
+                               grant_id=grant.id)
+
+    # --- endings ----------------------------------------------------------------------------
+
+    def end(self, grant: Grant, status: Status, *, actor: str, now: datetime,
+            why: str | None = None, deny: bool | None = None) -> bool:
+        """Expire, revoke or fail a live grant and every request on it; False if already ended."""
+        deny = status is Status.REVOKED if deny is None else deny
+        with self.ctx.repo.store.transaction():
+            if not self.ctx.repo.end_grant(grant.id, status, now):
+                return False
+            requests = [r for r in self.ctx.repo.requests_of_grant(grant.id)
+                        if r.status is Status.ACTIVE]
+            for request in requests:
+                self.ctx.repo.move(request.id, status, actor=actor, now=now,
+                                   expect=[Status.ACTIVE], note=why,
+                                   details={"grant_id": grant.id, **({"why": why} if why else {})})
+            for action in ("expire_grant", "warn_expiry", "check_delivery"):
+                self.ctx.jobs.cancel(action, f"grant:{grant.id}", now)
+            if deny:
+                self.ctx.jobs.schedule("revoke_deny", now, key=f"grant:{grant.id}",
+                                       grant_id=grant.id, payload={"issued_before": now_iso(now)})
+        if deny:
+            self._try_revoke_deny(grant, now)
+        self._announce_end(grant, status, actor, now)
+        return True
+
+    def _announce_end(self, grant: Grant, status: Status, actor: str, now: datetime) -> None:
+        first = self.ctx.request(grant.request_id)
+        ended = {Status.EXPIRED: f"expired at {now_label(now)}",
+                 Status.REVOKED: f"revoked by <@{actor}> at {now_label(now)}",
+                 Status.FAILED: f"closed at {now_label(now)}"}[status]
+        if grant.dm_ts:
+            self.ctx.slack.scrub_credentials(grant, first, ended)
+        self.ctx.slack.thread(first, f"Access {ended}.")
+        for request in self.ctx.repo.requests_of_grant(grant.id):
+            self.ctx.slack.refresh_request(request, self.ctx.repo.approvers_of(request.id))
+        if status is Status.REVOKED and actor != grant.requester:
+            self.ctx.slack.dm(grant.requester, f"Your access to {grant.role} ({first.label}) "
+                                               f"was {ended}.")
+        self.ctx.slack.home_changed({grant.requester})
+
+    def _try_revoke_deny(self, grant: Grant, now: datetime) -> None:
+        try:
+            self.run_revoke_deny(grant, now_iso(now), now)
+        except AwsError as exc:
+            log.warning("revoke deny refused; the sweep retries it",
+                        extra={"grant": grant.id, "error": str(exc)})
+            self.ctx.slack.thread(self.ctx.request(grant.request_id),
+                                  f"AWS refused the deny that stops issued credentials: {exc}. "
+                                  "Gatehouse keeps retrying; until then they work until "
+                                  f"{now_label(grant.ends_at)}.")
+
+    def run_revoke_deny(self, grant: Grant, issued_before: str, now: datetime) -> None:
+        """Attach the deny that stops credentials already handed out; a job retries it."""
+        job_key = f"grant:{grant.id}"
+        if not grant.source_identity:
+            self.ctx.jobs.cancel("revoke_deny", job_key, now)
+            return
+        policy = self.ctx.aws.put_revoke_deny(
+            role_arn=grant.role_arn, source_identity=grant.source_identity,
+            issued_before=datetime.fromisoformat(issued_before.replace("Z", "+00:00")),
+            deny_id=f"g{grant.id}")
+        with self.ctx.repo.store.transaction():
+            self.ctx.jobs.cancel("revoke_deny", job_key, now)
+            self.ctx.jobs.schedule("remove_deny", now + DENY_LIFETIME, key=job_key,
+                                   grant_id=grant.id,
+                                   payload={"role_arn": grant.role_arn, "policy_name": policy})
+        self.ctx.audit.append(at=now, actor=SYSTEM, action="grant.deny_attached",
+                              request_id=grant.request_id, role=grant.role,
+                              subject=grant.requester, details={"policy_name": policy})
+
+    def _fail(self, request: AccessRequest, why: str, now: datetime) -> None:
+        moved = self.ctx.repo.move(request.id, Status.FAILED, actor=SYSTEM, now=now,
+                                   expect=[Status.APPROVED, Status.PENDING], note=why,
+                                   details={"why": why})
+        if moved is None:
+            return
+        self.ctx.jobs.cancel("activate", f"request:{request.id}", now)
+        self._tell_failure(moved, why)
+
+    def _fail_grant(self, request: AccessRequest, grant: Grant, why: str, now: datetime) -> None:
+        if self.end(grant, Status.FAILED, actor=SYSTEM, now=now, why=why):
+            self._tell_failure(self.ctx.request(request.id), why)
+
+    def _tell_failure(self, request: AccessRequest, why: str) -> None:
+        log.warning("request failed", extra={"request": request.label, "why": why})
+        self.ctx.slack.thread(request, f"{request.label} failed: {why}")
+        self.ctx.slack.refresh_request(request, self.ctx.repo.approvers_of(request.id))
+        self.ctx.slack.dm(request.requester, f"{request.label} ({request.role}) failed: {why}")
+        self.ctx.slack.home_changed({request.requester})
+
+
+def now_iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _clip_note(request: AccessRequest, seconds: int) -> str | None:
+    if seconds >= request.duration_seconds:
+        return None
+    return (f"Granted for {format_duration(seconds)} instead of "
+            f"{format_duration(request.duration_seconds)}: the role's limits end it sooner.")
