@@ -113,6 +113,8 @@ def build(env: Any, config: Any, *, clock: Callable[[], datetime] | None = None,
     scheduler = build_scheduler(gh.sweep, timezone=config.timezone)
     runtime = Runtime(env, config, store, gh, app, background, listeners, scheduler)
     runtime.extras["aws_clients"] = clients
+    # Each feature adds a callable (user id -> Block Kit blocks) for the App Home tab.
+    runtime.extras["home_sections"] = []
     return runtime
 
 

@@ -2,5 +2,5 @@
 
 
 def escape(text: str) -> str:
-    """Escape `&`, `<` and `>`, so `<!channel>` or `<@U1>` typed by a user is shown, not acted on."""
+    """Escape `&`, `<` and `>`: a typed `<!channel>` or `<@U1>` is shown, not acted on."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -76,12 +76,12 @@ class AccessService:
     def announce(self, request_id: int, now: datetime) -> None:
         """Post the request for approval, or approve it at once when the role auto-approves."""
         request = self.ctx.request(request_id)
-        role = self.ctx.role(request.role)
-        channel = self.ctx.config.channel_for(role)
+        role = self.ctx.config.role(request.role) if request.kind is not Kind.KEY else None
+        channel = self.ctx.channel_for(request)
         ts = self.ctx.slack.post_request(request, channel, self.ctx.decision_makers(request))
         self.ctx.repo.set_message(request.id, channel, ts)
         self.ctx.slack.home_changed({request.requester, *self.ctx.decision_makers(request)})
-        if role.auto_approve and request.status is Status.PENDING:
+        if role and role.auto_approve and request.status is Status.PENDING:
             self._approve(self.ctx.request(request.id), SYSTEM, now, note="auto-approved")
 
     # --- deciding -----------------------------------------------------------------------
@@ -145,8 +145,7 @@ class AccessService:
         if request.status is not Status.PENDING:
             raise UserError(f"{request.label} is already {request.status.value}; "
                             "there is nothing left to decide.")
-        role = self.ctx.role(request.role)
-        check_approver(self.ctx.rule(role), user, request.requester)
+        check_approver(self.ctx.rule_for(request), user, request.requester)
         return request
 
     def _drop_pending_jobs(self, request: AccessRequest, now: datetime) -> None:

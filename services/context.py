@@ -9,7 +9,7 @@ from datetime import datetime
 from config import Config, RoleConfig
 from domain.errors import UserError
 from domain.policy import ApprovalRule, expand_approvers, grant_limit
-from domain.requests import AccessRequest
+from domain.requests import AccessRequest, Kind
 from services.ports import AwsPort, SlackPort
 from storage.audit import AuditLog
 from storage.jobs import JobQueue
@@ -68,11 +68,20 @@ class Context:
         return grant_limit(role.max_duration, self._role_limits[role.name],
                            self.aws.role_chaining())
 
+    def rule_for(self, request: AccessRequest) -> ApprovalRule:
+        """Who decides on `request`: the role's rule; admins alone for key rotations."""
+        if request.kind is Kind.KEY:
+            return ApprovalRule(approvers=frozenset(), admins=frozenset(self.config.admins))
+        return self.rule(self.role(request.role))
+
+    def channel_for(self, request: AccessRequest) -> str:
+        role = self.config.role(request.role) if request.kind is not Kind.KEY else None
+        return self.config.channel_for(role) if role else self.config.approvals_channel
+
     def decision_makers(self, request: AccessRequest) -> list[str]:
-        role = self.config.role(request.role)
-        if role is None:
+        if request.kind is not Kind.KEY and self.config.role(request.role) is None:
             return list(self.config.admins)
-        rule = self.rule(role)
+        rule = self.rule_for(request)
         people = sorted(rule.approvers | rule.admins)
         if not rule.allow_self_approval:
             people = [p for p in people if p != request.requester]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from aws.errors import AwsError
@@ -20,11 +21,16 @@ DELIVERY_DEADLINE = timedelta(minutes=5)
 class GrantService:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
+        # Other kinds of request (key rotation) say what approval sets off.
+        self.activators: dict[Kind, Callable[[AccessRequest, datetime], None]] = {}
 
     def activate(self, request_id: int, now: datetime) -> None:
         """Turn an approved request into live credentials; safe to call more than once."""
         request = self.ctx.request(request_id)
         if request.status is not Status.APPROVED:
+            return
+        if request.kind in self.activators:
+            self.activators[request.kind](request, now)
             return
         try:
             plan = self._plan(request, now)

@@ -98,17 +98,17 @@ def open_store(path: str | Path) -> Store:
     return store
 
 
-def migrate(store: Store) -> int:
-    """Apply every migration not yet applied; return the schema version."""
+def migrate(store: Store) -> list[str]:
+    """Apply every migration not yet applied, in order; return the names applied now."""
+    applied_now = []
     with store.transaction() as conn:
-        conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-        row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        version = int(row[0]) if row else 0
-        for number, statements in enumerate(MIGRATIONS[version:], start=version + 1):
+        conn.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, at TEXT)")
+        done = {row[0] for row in conn.execute("SELECT name FROM migrations")}
+        for name, statements in MIGRATIONS:
+            if name in done:
+                continue
             for statement in statements:
                 conn.execute(statement)
-            version = number
-        conn.execute(
-            "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", (str(version),)
-        )
-    return version
+            conn.execute("INSERT INTO migrations (name, at) VALUES (?, datetime('now'))", (name,))
+            applied_now.append(name)
+    return applied_now

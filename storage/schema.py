@@ -1,9 +1,12 @@
-"""Schema migrations, applied in order at start; never edit one that has shipped."""
+"""Schema migrations by name, applied in order at start; never edit one that has shipped.
+
+Each feature appends its own named migration at the end of MIGRATIONS.
+"""
 
 from __future__ import annotations
 
-MIGRATIONS: list[list[str]] = [
-    [
+MIGRATIONS: list[tuple[str, list[str]]] = [
+    ("001-requests-grants-jobs-audit", [
         """CREATE TABLE requests (
             id INTEGER PRIMARY KEY AUTOINCREMENT,
             kind TEXT NOT NULL,
@@ -84,5 +87,5 @@ MIGRATIONS: list[list[str]] = [
            BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END""",
         """CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
            BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END""",
-    ],
+    ]),
 ]
