@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 import boto3
@@ -13,6 +14,7 @@ from moto.server import ThreadedMotoServer
 @pytest.fixture(scope="session")
 def moto_server():
     """One moto server for the whole run, bound to 127.0.0.1 on a free port."""
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
