@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from aws.errors import AwsError
 from config import Config, RoleConfig
 from domain.errors import UserError
 from domain.policy import ApprovalRule, expand_approvers, grant_limit
@@ -61,7 +62,10 @@ class Context:
         if fresh or role.name not in self._role_limits:
             try:
                 self._role_limits[role.name] = self.aws.role_max_seconds(role.arn)
-            except Exception as exc:  # the IAM limit is re-read at activation
+            except AwsError as exc:
+                if exc.code == "NoSuchEntity":
+                    raise UserError(f"AWS says the role {role.arn} does not exist; "
+                                    "ask an admin to fix the config") from None
                 log.warning("could not read MaxSessionDuration", extra={"role": role.name,
                                                                        "error": str(exc)})
                 self._role_limits.setdefault(role.name, None)

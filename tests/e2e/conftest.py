@@ -87,11 +87,19 @@ class Harness:
         assert response.status_code == 200, response.text
         return response
 
-    def answer(self, user: str, contains: str, timeout: float = 5.0) -> str:
-        """Wait for an ephemeral answer to `user` containing `contains`."""
+    def answer(self, user: str, contains: str, timeout: float = 5.0, after: int = 0) -> str:
+        """Wait for an ephemeral answer to `user` containing `contains` (past the first `after`)."""
         def found():
-            return [e.text for e in self.slack.ephemerals(user) if contains in (e.text or "")]
+            texts = [e.text or "" for e in self.slack.ephemerals(user)][after:]
+            return [text for text in texts if contains in text]
         return self.slack.wait_for(found, timeout=timeout)[-1]
+
+    def file(self, user: str, text: str) -> int:
+        """Send `/access <text>` and return the number of the request it filed."""
+        seen = len(self.slack.ephemerals(user))
+        self.command(user, text)
+        answer = self.answer(user, "filed", after=seen)
+        return int(answer.split()[0].removeprefix("R-"))
 
     def request_message(self, number: int, channel: str = APPROVALS):
         def found():

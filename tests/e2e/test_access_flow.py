@@ -6,9 +6,7 @@ from tests.e2e.conftest import ADMIN, APPROVALS, DEV, LEAD, OTHER, PROD_APPROVAL
 
 
 def file_request(gh, user=DEV, text="request prod-readonly 1h investigate <!channel> incident"):
-    gh.command(user, text)
-    answer = gh.answer(user, "filed")
-    return int(answer.split()[0].removeprefix("R-"))
+    return gh.file(user, text)
 
 
 def test_request_approve_credentials_list_revoke(gatehouse):
