@@ -7,6 +7,7 @@ import logging
 import re
 import sys
 from datetime import datetime, timezone
+from typing import TextIO
 
 # Libraries that log request and response bodies (and so credentials) at DEBUG.
 QUIET_LOGGERS = ("botocore", "boto3", "urllib3", "slack_sdk", "slack_bolt", "s3transfer",
@@ -41,9 +42,9 @@ class JsonFormatter(logging.Formatter):
         return redact(json.dumps(entry, default=str))
 
 
-def setup_logging(level: str = "INFO") -> None:
-    """Send every log line as one JSON object to stderr."""
-    handler = logging.StreamHandler(sys.stderr)
+def setup_logging(level: str = "INFO", stream: TextIO | None = None) -> None:
+    """Send every log line as one JSON object to stderr (or `stream`)."""
+    handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]

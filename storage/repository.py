@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -9,6 +10,8 @@ from typing import Any
 from domain.requests import AccessRequest, Grant, Kind, Status, audit_action
 from storage.audit import AuditLog
 from storage.database import Store, from_iso, to_iso
+
+log = logging.getLogger("gatehouse.requests")
 
 
 class DuplicateRequest(Exception):
@@ -118,7 +121,9 @@ class Repository:
             self.audit.append(at=now, actor=actor, action=action, request_id=request_id,
                               role=current.role, subject=current.target_user or current.requester,
                               details=details or {})
-            return self.get(request_id)
+        log.info(action, extra={"request": f"R-{request_id}", "role": current.role,
+                                "actor": actor, "status": to.value})
+        return self.get(request_id)
 
     def set_message(self, request_id: int, channel: str, ts: str) -> None:
         self.store.execute("UPDATE requests SET channel=?, message_ts=? WHERE id=?",
