@@ -173,16 +173,16 @@ class Listeners:
     def on_deny_submitted(self, ack: Ack, body: dict[str, Any], view: dict[str, Any],
                           client: WebClient) -> None:
         ack()
-        user, number = body["user"]["id"], int(view["private_metadata"])
-        reason = views.submitted(view, "reason")
-        self.background.run(lambda: self.gh.access.deny(number, user, reason, self.gh.now()),
+        user, reason = body["user"]["id"], views.submitted(view, "reason")
+        self.background.run(lambda: self.gh.access.deny(_view_request(view), user, reason,
+                                                        self.gh.now()),
                             _to_user(client, user, ""))
 
     def on_extend_submitted(self, ack: Ack, body: dict[str, Any], view: dict[str, Any],
                             client: WebClient) -> None:
-        user, number = body["user"]["id"], int(view["private_metadata"])
-        reason = views.submitted(view, "reason")
+        user, reason = body["user"]["id"], views.submitted(view, "reason")
         try:
+            number = _view_request(view)
             seconds = commands.duration(views.submitted(view, "duration"), "extend")
             request = self.gh.access.extend(user, number, seconds, reason, self.gh.now())
         except UserError as refusal:
@@ -198,6 +198,13 @@ def _request_number(action: dict[str, Any]) -> int:
     if not value.isdigit():
         raise UserError("That button is out of date; use `/access list` instead.")
     return int(value)
+
+
+def _view_request(view: dict[str, Any]) -> int:
+    metadata = str(view.get("private_metadata", ""))
+    if not metadata.isdigit():
+        raise UserError("That form is out of date; use `/access list` instead.")
+    return int(metadata)
 
 
 def _ephemeral(respond: Respond) -> Callable[[str], Any]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from domain.durations import format_duration
 from domain.errors import UserError
 from domain.policy import check_approver, check_duration, window_end
 from domain.requests import AccessRequest, Grant, Kind, Status
@@ -219,7 +218,3 @@ def _duplicate_message(existing: AccessRequest) -> str:
 
 def _who(user: str) -> str:
     return "Gatehouse (auto-approval)" if user == SYSTEM else f"<@{user}>"
-
-
-def describe_duration(seconds: int) -> str:
-    return format_duration(seconds)

@@ -157,6 +157,10 @@ class GrantService:
                                    details={"grant_id": grant.id, **({"why": why} if why else {})})
             for action in ("expire_grant", "warn_expiry", "check_delivery"):
                 self.ctx.jobs.cancel(action, f"grant:{grant.id}", now)
+            if self.ctx.repo.grant(grant.id).dm_ts:
+                self.ctx.jobs.schedule("scrub_dm", now, key=f"grant:{grant.id}",
+                                       grant_id=grant.id,
+                                       payload={"ended": _ended_words(status, actor, now)})
             if deny:
                 self.ctx.jobs.schedule("revoke_deny", now, key=f"grant:{grant.id}",
                                        grant_id=grant.id, payload={"issued_before": now_iso(now)})
@@ -167,11 +171,12 @@ class GrantService:
 
     def _announce_end(self, grant: Grant, status: Status, actor: str, now: datetime) -> None:
         first = self.ctx.request(grant.request_id)
-        ended = {Status.EXPIRED: f"expired at {now_label(now)}",
-                 Status.REVOKED: f"revoked by <@{actor}> at {now_label(now)}",
-                 Status.FAILED: f"closed at {now_label(now)}"}[status]
-        if grant.dm_ts:
-            self.ctx.slack.scrub_credentials(grant, first, ended)
+        ended = _ended_words(status, actor, now)
+        try:
+            self.run_scrub(grant.id, ended, now)
+        except Exception as exc:  # the stored scrub_dm job retries until Slack takes it
+            log.warning("could not remove credentials from the DM yet; the sweep retries",
+                        extra={"grant": grant.id, "error": str(exc)})
         self.ctx.slack.thread(first, f"Access {ended}.")
         for request in self.ctx.repo.requests_of_grant(grant.id):
             self.ctx.slack.refresh_request(request, self.ctx.repo.approvers_of(request.id))
@@ -179,6 +184,13 @@ class GrantService:
             self.ctx.slack.dm(grant.requester, f"Your access to {grant.role} ({first.label}) "
                                                f"was {ended}.")
         self.ctx.slack.home_changed({grant.requester})
+
+    def run_scrub(self, grant_id: int, ended: str, now: datetime) -> None:
+        """Edit the credentials DM so that no secret remains in Slack; safe to repeat."""
+        grant = self.ctx.repo.grant(grant_id)
+        if grant is not None and grant.dm_ts:
+            self.ctx.slack.scrub_credentials(grant, self.ctx.request(grant.request_id), ended)
+        self.ctx.jobs.cancel("scrub_dm", f"grant:{grant_id}", now)
 
     def _try_revoke_deny(self, grant: Grant, now: datetime) -> None:
         try:
@@ -229,6 +241,12 @@ class GrantService:
         self.ctx.slack.refresh_request(request, self.ctx.repo.approvers_of(request.id))
         self.ctx.slack.dm(request.requester, f"{request.label} ({request.role}) failed: {why}")
         self.ctx.slack.home_changed({request.requester})
+
+
+def _ended_words(status: Status, actor: str, now: datetime) -> str:
+    return {Status.EXPIRED: f"expired at {now_label(now)}",
+            Status.REVOKED: f"revoked by <@{actor}> at {now_label(now)}",
+            Status.FAILED: f"closed at {now_label(now)}"}[status]
 
 
 def now_iso(moment: datetime) -> str:

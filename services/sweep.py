@@ -31,6 +31,7 @@ class Sweeper:
             "warn_expiry": self._warn_expiry,
             "check_delivery": self._check_delivery,
             "revoke_deny": self._revoke_deny,
+            "scrub_dm": self._scrub_dm,
             "remove_deny": self._remove_deny,
         }
 
@@ -119,6 +120,9 @@ class Sweeper:
         grant = self.ctx.repo.grant(job.grant_id)
         if grant is not None:
             self.grants.run_revoke_deny(grant, job.payload["issued_before"], now)
+
+    def _scrub_dm(self, job: Job, now: datetime) -> None:
+        self.grants.run_scrub(job.grant_id, job.payload["ended"], now)
 
     def _remove_deny(self, job: Job, now: datetime) -> None:
         removed = self.ctx.aws.remove_revoke_deny(role_arn=job.payload["role_arn"],

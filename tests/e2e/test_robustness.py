@@ -236,3 +236,20 @@ def test_stale_grant_end_is_never_passed(gatehouse):
     gh.idle()
     grant = gh.gh.ctx.repo.grant(gh.gh.ctx.repo.get(number).grant_id)
     assert grant.ends_at - grant.started_at == timedelta(hours=1)
+
+
+def test_a_failed_scrub_is_retried_by_the_sweep(gatehouse):
+    gh = gatehouse
+    number = gh.file(DEV, "request dev 30m x")
+    gh.client.click(LEAD, "approve", str(number), message=gh.request_message(number))
+    gh.idle()
+    dm = credential_dms(gh, DEV)[0]
+    gh.slack.fail_next("chat.update", error="internal_error", times=5)
+    gh.clock.advance(minutes=30)
+    gh.gh.sweep()
+    assert gh.status(number) == "expired"
+    assert "AWS_SESSION_TOKEN" in str(gh.current(dm).blocks)  # Slack refused the edit
+    for _ in range(6):
+        gh.clock.advance(minutes=31)
+        gh.gh.sweep()
+    assert "AWS_SESSION_TOKEN" not in str(gh.current(dm).blocks)
