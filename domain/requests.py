@@ -98,12 +98,17 @@ def transition(request: AccessRequest, to: Status) -> tuple[AccessRequest, str]:
     return replace(request, status=to), action
 
 
-def audit_action(from_status: Status, to_status: Status) -> str:
+# A key-rotation request holds no grant: its active phase is the rotation itself.
+KEY_ACTIONS = {"grant.activated": "key.rotation_started", "grant.expired": "key.rotation_finished",
+               "grant.revoked": "key.rotation_stopped", "grant.failed": "key.rotation_failed"}
+
+
+def audit_action(from_status: Status, to_status: Status, kind: Kind = Kind.ACCESS) -> str:
     """The audit action for a legal move; raise IllegalTransition otherwise."""
     action = TRANSITIONS.get(from_status, {}).get(to_status)
     if action is None:
         raise IllegalTransition(f"a {from_status.value} request cannot become {to_status.value}")
-    return action
+    return KEY_ACTIONS.get(action, action) if kind is Kind.KEY else action
 
 
 _REQUEST_ID = re.compile(r"^\s*R-?(\d{1,9})\s*$", re.IGNORECASE)

@@ -68,6 +68,8 @@ def actions(*elements: dict[str, Any], block_id: str | None = None) -> Block:
 
 
 def request_title(request: AccessRequest) -> str:
+    if request.kind is Kind.KEY:
+        return f"{request.label}: rotate the access key of {request.target_user or 'a user'}"
     if request.kind is Kind.EXTEND:
         return f"{request.label}: extend R-{request.parent_id} ({request.role})"
     return f"{request.label}: access to {request.role}"
@@ -80,7 +82,8 @@ def request_message(request: AccessRequest, *, description: str, approvals: list
         {"type": "header", "text": {"type": "plain_text", "text": request_title(request)[:150]}},
         fields(("Requester", f"<@{request.requester}>"),
                ("Role", f"`{request.role}`" + (f" — {escape(description)}" if description else "")),
-               ("Duration", format_duration(request.duration_seconds)),
+               ("Duration", format_duration(request.duration_seconds)
+                if request.kind is not Kind.KEY else "—"),
                ("Status", STATUS_WORDS[request.status])),
         section(f"*Reason*\n{escape(request.reason)}"),
     ]

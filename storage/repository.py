@@ -109,7 +109,7 @@ class Repository:
             allowed = set(expect) if expect is not None else {current.status} if current else set()
             if current is None or current.status not in allowed:
                 return None
-            action = audit_action(current.status, to)
+            action = audit_action(current.status, to, current.kind)
             updates = {"status": to.value, "updated_at": to_iso(now), **_columns(fields)}
             assignments = ", ".join(f"{name}=?" for name in updates)
             cursor = conn.execute(

@@ -1,0 +1,236 @@
+"""Slack edge of key rotation: `/access rotate-key`, its buttons, list lines and App Home."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from datetime import datetime
+from typing import Any
+
+from slack_bolt import Ack, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
+
+from aws.key_port import IamKeys
+from config import Config
+from domain.errors import UserError
+from domain.requests import Kind
+from domain.rotation import KeyFacts, KeySlotsFull, Rotation
+from handlers import key_blocks
+from handlers.commands import USAGE, Command, user_mention
+from handlers.notifier import SlackNotifier
+from handlers.replies import Background
+from services.gatehouse import Gatehouse
+from services.key_lifecycle import KeyLifecycle
+from services.key_ports import KeyDeps
+from services.key_rotation import KeyRotator
+from services.keys import KeyService
+from storage.rotations import RotationRepository
+
+log = logging.getLogger("gatehouse.keys")
+LIST_BUDGET_SECONDS = 2.0  # `/access list` is answered inside Slack's 3-second ack
+GONE = {"message_not_found", "channel_not_found"}  # deleted by its holder: no secret is left
+
+
+class KeyMessages:
+    """Implements the KeySlack port: the DM that holds a secret, and its later versions."""
+
+    def __init__(self, notifier: SlackNotifier, config: Config) -> None:
+        self.notifier = notifier
+        self.config = config
+
+    def deliver_key(self, rotation: Rotation, secret: str, now: datetime) -> tuple[str, str]:
+        blocks = key_blocks.key_delivery(rotation, secret, self.config.keys.delete_after)
+        return self.notifier.dm(rotation.holder, key_blocks.delivery_text(rotation), blocks)
+
+    def conceal_key(self, rotation: Rotation, why: str) -> None:
+        """chat.update with new blocks: a message edited without them would keep the secret."""
+        if not rotation.dm_channel or not rotation.dm_ts:
+            return
+        blocks = key_blocks.key_concealed(rotation, why, self.config.keys.delete_after)
+        try:
+            self.notifier.client.chat_update(channel=rotation.dm_channel, ts=rotation.dm_ts,
+                                             text=key_blocks.delivery_text(rotation),
+                                             blocks=blocks)
+        except SlackApiError as exc:
+            if exc.response.get("error") not in GONE:
+                raise  # the stored job tries again
+            log.info("key DM already gone", extra={"rotation": rotation.id})
+
+    def warn_old_key_used(self, rotation: Rotation, old: KeyFacts, now: datetime) -> None:
+        self.notifier.dm(rotation.holder, key_blocks.warning_text(old),
+                         key_blocks.old_key_warning(rotation, old))
+
+
+class KeyHandlers:
+    def __init__(self, service: KeyService, gh: Gatehouse, background: Background) -> None:
+        self.service = service
+        self.gh = gh
+        self.background = background
+        self._readers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="gatehouse-keys")
+
+    # --- /access rotate-key [@user] -------------------------------------------------------
+
+    def on_command(self, parsed: Command, user: str, command: dict[str, Any]) -> str | None:
+        holder = rotation_target(parsed, user)
+        url = command.get("response_url")
+        return self._rotating(user, holder, lambda text, blocks: WebhookClient(url).send(
+            text=text, blocks=blocks, response_type="ephemeral") if url else None)
+
+    def _rotating(self, user: str, holder: str,
+                  show: Callable[[str, list[dict[str, Any]]], Any]) -> str | None:
+        """Rotate; when an inactive key is in the way, show a button that deletes it."""
+        try:
+            return self.service.request(user, holder, self.gh.now())
+        except KeySlotsFull as full:
+            if not full.inactive:
+                raise
+            show(str(full), key_blocks.slots_full(str(full), holder, full.inactive))
+            return None
+
+    # --- buttons --------------------------------------------------------------------------
+
+    def on_stored(self, ack: Ack, body: dict[str, Any], action: dict[str, Any],
+                  respond: Respond) -> None:
+        ack()
+        user = body["user"]["id"]
+        self.background.run(lambda: self.service.stored(_rotation_id(action), user,
+                                                        self.gh.now()), _ephemeral(respond))
+
+    def on_deactivate_now(self, ack: Ack, body: dict[str, Any], action: dict[str, Any],
+                          respond: Respond) -> None:
+        ack()
+        user = body["user"]["id"]
+        self.background.run(lambda: self.service.deactivate_now(_rotation_id(action), user,
+                                                                self.gh.now()),
+                            _ephemeral(respond))
+
+    def on_postpone(self, ack: Ack, body: dict[str, Any], action: dict[str, Any],
+                    respond: Respond) -> None:
+        ack()
+        user = body["user"]["id"]
+        self.background.run(lambda: self.service.postpone(_rotation_id(action), user,
+                                                          self.gh.now()), _ephemeral(respond))
+
+    def on_delete_inactive(self, ack: Ack, body: dict[str, Any], action: dict[str, Any],
+                           respond: Respond) -> None:
+        ack()
+        user = body["user"]["id"]
+
+        def work() -> str | None:
+            holder, key_id = _holder_and_key(action)
+            try:
+                return self.service.delete_inactive(holder, key_id, user, self.gh.now())
+            except KeySlotsFull as full:
+                raise UserError(str(full)) from None
+        self.background.run(work, _ephemeral(respond))
+
+    def on_rotate(self, ack: Ack, body: dict[str, Any], client: WebClient,
+                  respond: Respond) -> None:
+        """The App Home button: rotate the clicker's own key (text answers go on the Home)."""
+        ack()
+        user = body["user"]["id"]
+        show = _blocks_reply(body, respond, client)
+        self.background.run(lambda: self._rotating(user, user, show), _ephemeral(respond))
+
+    # --- reading --------------------------------------------------------------------------
+
+    def list_lines(self, user: str) -> list[str]:
+        """`/access list` lines, within a time budget (the answer goes inside the ack)."""
+        future = self._readers.submit(self._lines, user, self.gh.now())
+        try:
+            return future.result(timeout=LIST_BUDGET_SECONDS)
+        except FutureTimeout:
+            return ["• Access keys: AWS is slow to answer; `/access list` again in a moment "
+                    "shows them."]
+
+    def _lines(self, user: str, now: datetime) -> list[str]:
+        try:
+            overview = self.service.overview(user, now)
+        except UserError as problem:
+            return [f"• Access keys: {problem}"]
+        if overview is None:
+            return []
+        return key_blocks.key_lines(overview.iam_user, overview.keys, overview.rotation, now)
+
+    def home_section(self, user: str) -> list[dict[str, Any]]:
+        now = self.gh.now()
+        tag = self.gh.ctx.config.identity.iam_user_tag
+        try:
+            overview = self.service.overview(user, now)
+        except UserError as problem:
+            return key_blocks.home_section(user, None, now, tag=tag, problem=str(problem))
+        return key_blocks.home_section(user, overview, now, tag=tag)
+
+
+def rotation_target(parsed: Command, user: str) -> str:
+    """`rotate-key` -> the caller; `rotate-key @someone` -> that user."""
+    if not parsed.args:
+        return user
+    mentioned = user_mention(parsed.args[0]) if len(parsed.args) == 1 else None
+    if mentioned is None:
+        raise UserError("Name the person as a Slack mention picked from the list, e.g. "
+                        f"`/access rotate-key @dana`. Write: {USAGE['rotate-key']}")
+    return mentioned
+
+
+def _rotation_id(action: dict[str, Any]) -> int:
+    value = str(action.get("value", ""))
+    if not value.isdigit():
+        raise UserError("That button is out of date; `/access list` shows your keys.")
+    return int(value)
+
+
+def _holder_and_key(action: dict[str, Any]) -> tuple[str, str]:
+    holder, _, key_id = str(action.get("value", "")).partition(":")
+    if not holder or not key_id.isalnum():
+        raise UserError("That button is out of date; run `/access rotate-key` again.")
+    return holder, key_id
+
+
+def _ephemeral(respond: Respond) -> Callable[[str], Any]:
+    return lambda text: respond(text=text, response_type="ephemeral", replace_original=False)
+
+
+def _dm(client: WebClient, user: str, text: str,
+        blocks: list[dict[str, Any]] | None = None) -> None:
+    channel = client.conversations_open(users=user)["channel"]["id"]
+    client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+
+
+def _blocks_reply(body: dict[str, Any], respond: Respond,
+                  client: WebClient) -> Callable[[str, list[dict[str, Any]]], Any]:
+    """Buttons go ephemerally where the click has a response URL; from App Home, by DM."""
+    if body.get("response_url"):
+        return lambda text, blocks: respond(text=text, blocks=blocks, response_type="ephemeral",
+                                            replace_original=False)
+    return lambda text, blocks: _dm(client, body["user"]["id"], text, blocks)
+
+
+def register_keys(runtime: Any) -> KeyService:
+    """Wire key rotation into a built runtime: services, jobs, command, buttons, list, home."""
+    gh: Gatehouse = runtime.gh
+    ctx = gh.ctx
+    port = IamKeys(runtime.extras["aws_clients"], runtime.config.identity.iam_user_tag)
+    deps = KeyDeps(ctx=ctx, port=port, slack=KeyMessages(ctx.slack, runtime.config),
+                   rotations=RotationRepository(ctx.repo.store, ctx.audit))
+    lifecycle = KeyLifecycle(deps)
+    lifecycle.register(gh.sweeper)
+    lifecycle.resume(gh.now())
+    service = KeyService(deps, lifecycle, KeyRotator(deps, lifecycle), gh.access)
+    gh.grants.activators[Kind.KEY] = service.activate
+    gh.extras["keys"] = service
+    handlers = KeyHandlers(service, gh, runtime.background)
+    runtime.listeners.extra_commands["rotate-key"] = handlers.on_command
+    runtime.listeners.list_extras.append(handlers.list_lines)
+    runtime.extras["home_sections"].append(handlers.home_section)
+    app = runtime.app
+    app.action("key_stored")(handlers.on_stored)
+    app.action("key_deactivate_now")(handlers.on_deactivate_now)
+    app.action("key_postpone")(handlers.on_postpone)
+    app.action("key_delete_inactive")(handlers.on_delete_inactive)
+    app.action("key_rotate")(handlers.on_rotate)
+    return service

@@ -1,0 +1,158 @@
+"""Key rotations in SQLite: every change of state is one atomic, audited UPDATE."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from domain.errors import UserError
+from domain.rotation import (
+    OPEN_STATES,
+    UNDELIVERED,
+    Rotation,
+    RotationPlan,
+    RotationState,
+    audit_action,
+)
+from storage.audit import AuditLog
+from storage.database import Store, from_iso, to_iso
+
+AUDIT_ROLE = "access-key"
+_OPEN = ", ".join(f"'{state.value}'" for state in OPEN_STATES)
+
+
+class RotationInProgress(UserError):
+    """Another rotation of the same IAM user is still open."""
+
+
+def _precise(text: str | None) -> datetime | None:
+    """AWS's key creation time keeps its fraction of a second (it is compared to a last use)."""
+    return datetime.fromisoformat(text) if text else None
+
+
+def _rotation(row: dict[str, Any]) -> Rotation:
+    return Rotation(
+        id=row["id"], holder=row["holder"], requested_by=row["requested_by"],
+        iam_user=row["iam_user"], state=RotationState(row["state"]),
+        started_at=from_iso(row["started_at"]), keys_before=tuple(json.loads(row["keys_before"])),
+        old_key_id=row["old_key_id"], new_key_id=row["new_key_id"],
+        new_key_created=_precise(row["new_key_created"]), request_id=row["request_id"],
+        owner=row["owner"], dm_channel=row["dm_channel"], dm_ts=row["dm_ts"],
+        secret_shown=bool(row["secret_shown"]), deactivate_at=from_iso(row["deactivate_at"]),
+        delete_at=from_iso(row["delete_at"]), warned=bool(row["warned"]),
+        postponements=row["postponements"], refused_step=row["refused_step"], note=row["note"],
+    )
+
+
+def _columns(fields: dict[str, Any]) -> dict[str, Any]:
+    converted = {}
+    for name, value in fields.items():
+        if name == "new_key_created" and isinstance(value, datetime):
+            value = value.isoformat()
+        elif isinstance(value, datetime):
+            value = to_iso(value)
+        elif isinstance(value, bool):
+            value = int(value)
+        converted[name] = value
+    return converted
+
+
+class RotationRepository:
+    """The only place that reads or writes key rotations."""
+
+    def __init__(self, store: Store, audit: AuditLog) -> None:
+        self.store = store
+        self.audit = audit
+
+    def insert(self, *, holder: str, requested_by: str, iam_user: str, plan: RotationPlan,
+               owner: str, now: datetime, request_id: int | None = None) -> Rotation:
+        """Store a rotation in `creating`, before any key exists; refuse a second open one."""
+        with self.store.transaction() as conn:
+            try:
+                cursor = conn.execute(
+                    "INSERT INTO key_rotations (holder, requested_by, request_id, iam_user, state,"
+                    " owner, keys_before, old_key_id, started_at, updated_at)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    (holder, requested_by, request_id, iam_user, RotationState.CREATING.value,
+                     owner, json.dumps(list(plan.keys_before)), plan.old_key_id, to_iso(now),
+                     to_iso(now)))
+            except sqlite3.IntegrityError:
+                raise RotationInProgress(
+                    f"A key rotation of IAM user `{iam_user}` is already under way; "
+                    "`/access list` shows where it is.") from None
+            rotation = self.get(cursor.lastrowid)
+            self._audit(rotation, "key.rotation_requested", requested_by, now,
+                        {"keys_before": list(plan.keys_before)})
+        return rotation
+
+    def get(self, rotation_id: int) -> Rotation | None:
+        row = self.store.query_one("SELECT * FROM key_rotations WHERE id=?", (rotation_id,))
+        return _rotation(row) if row else None
+
+    def move(self, rotation_id: int, to: RotationState, *, actor: str, now: datetime,
+             expect: Iterable[RotationState] | None = None, action: str | None = None,
+             details: dict[str, Any] | None = None, **fields: Any) -> Rotation | None:
+        """Atomically move a rotation to `to` if it is still in an expected state.
+
+        Returns the updated rotation, or None when another worker got there first.
+        """
+        with self.store.transaction() as conn:
+            current = self.get(rotation_id)
+            allowed = set(expect) if expect is not None else {current.state} if current else set()
+            if current is None or current.state not in allowed:
+                return None
+            default = audit_action(current.state, to)
+            updates = {"state": to.value, "updated_at": to_iso(now), **_columns(fields)}
+            assignments = ", ".join(f"{name}=?" for name in updates)
+            cursor = conn.execute(
+                f"UPDATE key_rotations SET {assignments} WHERE id=? AND state=?",
+                (*updates.values(), rotation_id, current.state.value))
+            if cursor.rowcount != 1:
+                return None
+            moved = self.get(rotation_id)
+            self._audit(moved, action or default, actor, now, details)
+            return moved
+
+    def update(self, rotation_id: int, **fields: Any) -> None:
+        columns = _columns(fields)
+        assignments = ", ".join(f"{name}=?" for name in columns)
+        self.store.execute(f"UPDATE key_rotations SET {assignments} WHERE id=?",
+                           (*columns.values(), rotation_id))
+
+    def record(self, rotation: Rotation, action: str, actor: str, now: datetime,
+               details: dict[str, Any] | None = None) -> None:
+        """An audit entry about a rotation that changes no state (a warning, a deletion)."""
+        self._audit(rotation, action, actor, now, details)
+
+    def open_for(self, iam_user: str) -> Rotation | None:
+        row = self.store.query_one(
+            f"SELECT * FROM key_rotations WHERE iam_user=? AND state IN ({_OPEN})", (iam_user,))
+        return _rotation(row) if row else None
+
+    def open_of_holder(self, holder: str) -> list[Rotation]:
+        rows = self.store.query(
+            f"SELECT * FROM key_rotations WHERE holder=? AND state IN ({_OPEN}) ORDER BY id",
+            (holder,))
+        return [_rotation(row) for row in rows]
+
+    def of_request(self, request_id: int) -> Rotation | None:
+        row = self.store.query_one("SELECT * FROM key_rotations WHERE request_id=?", (request_id,))
+        return _rotation(row) if row else None
+
+    def undelivered(self) -> list[Rotation]:
+        states = ", ".join(f"'{state.value}'" for state in UNDELIVERED)
+        rows = self.store.query(
+            f"SELECT * FROM key_rotations WHERE state IN ({states}) ORDER BY id")
+        return [_rotation(row) for row in rows]
+
+    def _audit(self, rotation: Rotation, action: str, actor: str, now: datetime,
+               details: dict[str, Any] | None) -> None:
+        """Key ids only: a secret never reaches this table."""
+        facts = {"rotation": rotation.id, "iam_user": rotation.iam_user,
+                 "old_key_id": rotation.old_key_id, "new_key_id": rotation.new_key_id}
+        self.audit.append(at=now, actor=actor, action=action, request_id=rotation.request_id,
+                          role=AUDIT_ROLE, subject=rotation.holder,
+                          details={**facts, **(details or {})})
