@@ -19,6 +19,7 @@ from domain.hygiene_checks import idle_reason
 
 AWS_ADMIN_POLICY_ARNS = frozenset({"arn:aws:iam::aws:policy/AdministratorAccess"})
 WILDCARD_ACTIONS = frozenset({"*", "*:*"})
+MIN_ROLE_SESSION_SECONDS = 3600
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -164,13 +165,15 @@ def check_role_session_duration(context: CheckContext) -> list[Finding]:
         longest_grant = context.role_grant_limits.get(role.arn)
         if longest_grant is None or role.max_session_duration is None:
             continue
-        if role.max_session_duration > longest_grant:
+        # AWS allows no MaxSessionDuration under one hour, so a shorter grant is not a finding.
+        allowed = max(longest_grant, MIN_ROLE_SESSION_SECONDS)
+        if role.max_session_duration > allowed:
             findings.append(Finding(
                 "role.session_too_long", Severity.MEDIUM,
                 f"Role {role.name} allows longer sessions than Gatehouse grants", (_role(role),),
                 f"MaxSessionDuration is {role.max_session_duration} s; the longest grant "
                 f"configured is {longest_grant} s.", f"aws iam update-role --role-name "
-                f"{role.name} --max-session-duration {max(longest_grant, 3600)}",
+                f"{role.name} --max-session-duration {allowed}",
             ))
     return findings
 

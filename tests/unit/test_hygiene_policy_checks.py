@@ -105,6 +105,15 @@ def test_role_sessions_longer_than_the_longest_grant():
     assert check(snap, "role.session_too_long") == []
 
 
+def test_a_grant_under_an_hour_does_not_flag_a_role_at_the_aws_minimum():
+    at_minimum = role("minimum", max_session_duration=3600)
+    above = role("above", max_session_duration=7200)
+    snap = snapshot(authorization=AuthorizationDetails(roles=(at_minimum, above)))
+    limits = {at_minimum.arn: 1800, above.arn: 1800}
+    [finding] = check(snap, "role.session_too_long", role_grant_limits=limits)
+    assert finding.principals[0].name == "above" and "3600" in finding.remediation
+
+
 @pytest.mark.parametrize(("principal", "condition", "open_to_all"), [
     ("*", None, True),
     ({"AWS": "*"}, None, True),

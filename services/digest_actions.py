@@ -1,0 +1,97 @@
+"""What admins do from a digest: acknowledge a finding until a date, or apply a safe fix."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from aws.errors import AwsError
+from aws.fixes import deactivate_key_in_slot, remove_console_password
+from config import Config
+from domain.digest import Acknowledgement, Fix, StoredFinding
+from domain.errors import UserError
+from storage.audit import AuditLog
+from storage.digests import DigestStore
+
+MAX_ACK_DAYS = 366
+STALE_BUTTON = "That button is out of date; post a fresh digest with `/access digest`."
+
+
+def _fix(kind: str, value: str) -> Fix:
+    try:
+        return Fix.from_button(kind, value)
+    except ValueError:
+        raise UserError(STALE_BUTTON) from None
+
+
+@dataclass
+class DigestActions:
+    config: Config
+    store: DigestStore
+    audit: AuditLog
+    iam: Callable[[], Any]
+
+    def require_admin(self, user: str, doing: str) -> None:
+        if user not in self.config.admins:
+            raise UserError(f"Only Gatehouse admins can {doing}; nothing was changed. "
+                            "Ask an admin if this needs doing.")
+
+    def finding(self, fid: str) -> StoredFinding:
+        found = self.store.finding(str(fid))
+        if found is None:
+            raise UserError("That finding is not in any stored digest; post a fresh one with "
+                            "`/access digest`.")
+        return found
+
+    def acknowledge(self, fid: str, until: date, user: str, now: datetime,
+                    note: str = "") -> str:
+        """Hide a finding from digests through `until` (config timezone), audited."""
+        self.require_admin(user, "acknowledge digest findings")
+        finding = self.finding(fid)
+        today = now.astimezone(self.config.zone).date()
+        if until <= today:
+            raise UserError("Pick a date after today: the finding stays hidden through that date.")
+        if (until - today).days > MAX_ACK_DAYS:
+            raise UserError("Pick a date within a year; acknowledge it again when it returns.")
+        self.store.acknowledge(Acknowledgement(finding.key, until, user, now, note.strip()))
+        self.audit.append(at=now, actor=user, action="finding.acknowledged", subject=finding.key,
+                          details={"until": until.isoformat(), "title": finding.title,
+                                   "check_id": finding.check_id, "note": note.strip()})
+        return (f"Acknowledged “{finding.title}”: accepted until {until:%Y-%m-%d}; it returns "
+                "in the digest after that date.")
+
+    def deactivate_key(self, value: str, user: str, now: datetime) -> str:
+        """Deactivate the access key a finding names; its id is looked up now, for that user."""
+        self.require_admin(user, "deactivate access keys")
+        target = _fix("deactivate_key", value)
+        try:
+            key_id, changed = deactivate_key_in_slot(self.iam(), target.user, target.slot,
+                                                     target.key_created)
+        except AwsError as error:
+            raise UserError(f"Could not deactivate the key: {error.message}. Nothing was "
+                            "changed.") from None
+        if not changed:
+            return f"Access key {key_id} of {target.user} was already inactive; nothing changed."
+        self.audit.append(at=now, actor=user, action="digest.fix_applied", subject=target.user,
+                          details={"fix": "deactivate_key", "slot": target.slot,
+                                   "access_key_id": key_id})
+        return (f"Deactivated access key {key_id} (key {target.slot}) of IAM user "
+                f"{target.user}. Delete it once nothing breaks; reactivate it in IAM if needed.")
+
+    def remove_password(self, value: str, user: str, now: datetime) -> str:
+        """Remove an IAM user's console password (DeleteLoginProfile), audited."""
+        self.require_admin(user, "remove console passwords")
+        name = _fix("remove_password", value).user
+        try:
+            removed = remove_console_password(self.iam(), name)
+        except AwsError as error:
+            raise UserError(f"Could not remove the password: {error.message}. Nothing was "
+                            "changed.") from None
+        if not removed:
+            return f"IAM user {name} had no console password any more; nothing changed."
+        self.audit.append(at=now, actor=user, action="digest.fix_applied", subject=name,
+                          details={"fix": "remove_password"})
+        return (f"Removed the console password of IAM user {name}. Their access keys still "
+                "work; they can no longer sign in to the console.")
