@@ -1,0 +1,257 @@
+"""`python bot.py sandbox`: emulated AWS, the real bot, a Slack-like page, all on 127.0.0.1."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, TextIO
+
+import boto3
+import yaml
+from moto.server import ThreadedMotoServer
+from waitress.server import create_server
+
+import bot
+from config import load_config, load_environment
+from logs import setup_logging
+from sandbox import seed
+from sandbox.fake_federation import FakeFederation
+from sandbox.fake_slack import FakeSlack
+from sandbox.page import ClockControl, SandboxPage
+from sandbox.slack_signing import SlackClient
+from sandbox.slack_workspace import SlackWorkspace
+
+HOST = "127.0.0.1"  # the sandbox never listens beyond this machine
+DEFAULT_PORT = 3000
+BOT_PATHS = ("/slack/events", "/healthz")
+log = logging.getLogger("gatehouse.sandbox")
+
+
+class SandboxClock:
+    """Real time plus an offset that the page's clock buttons move forward."""
+
+    def __init__(self) -> None:
+        self._offset = timedelta()
+        self._lock = threading.Lock()
+
+    def __call__(self) -> datetime:
+        with self._lock:
+            return datetime.now(timezone.utc) + self._offset
+
+    def advance(self, minutes: int) -> datetime:
+        with self._lock:
+            self._offset += timedelta(minutes=minutes)
+        return self()
+
+    def timestamp(self) -> float:
+        return self().timestamp()
+
+
+@dataclass
+class Sandbox:
+    """Everything `start_sandbox` started; `stop` ends it all."""
+
+    url: str
+    workdir: Path
+    clock: SandboxClock
+    stops: list[Callable[[], Any]] = field(default_factory=list)
+    server: Any = None
+    runtime: Any = None
+
+    def serve_forever(self) -> None:
+        self.server.run()
+
+    def stop(self) -> None:
+        for stop in reversed(self.stops):
+            try:
+                stop()
+            except Exception as exc:  # keep stopping the other parts
+                log.warning("stopping a sandbox part failed", extra={"error": str(exc)})
+        self.stops.clear()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+class _KnownEmulatorGaps(logging.Filter):
+    """moto logs a traceback for calls it does not emulate (CloudTrail LookupEvents); the bot
+    already reports a missing data source in the digest, so the terminal stays readable."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "has not been implemented" not in record.getMessage()
+
+
+class CloudTrailStandIn:
+    """moto does not emulate CloudTrail LookupEvents (each call fails after retries, which
+    slows every digest); the sandbox's account answers it at once, with no events."""
+
+    OPERATION = "CloudTrail_20131101.LookupEvents"  # the end of the X-Amz-Target header
+
+    def __init__(self, app: Callable[..., Any]) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if str(environ.get("HTTP_X_AMZ_TARGET", "")).endswith(self.OPERATION):
+            start_response("200 OK", [("Content-Type", "application/x-amz-json-1.1")])
+            return [b'{"Events": []}']
+        return self.app(environ, start_response)
+
+
+def start_aws(sandbox: Sandbox) -> str:
+    """moto's server on loopback, boto3 pointed at it with fake keys, the demo account in it."""
+    werkzeug = logging.getLogger("werkzeug")
+    werkzeug.setLevel(logging.WARNING)
+    werkzeug.addFilter(_KnownEmulatorGaps())
+    moto = ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)
+    moto.start()
+    sandbox.stops.append(moto.stop)
+    moto._server.app = CloudTrailStandIn(moto._server.app)  # werkzeug reads it per request
+    host, port = moto.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    for name in [n for n in os.environ if n.startswith("AWS_")]:
+        del os.environ[name]
+    os.environ.update({"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "sandbox",
+                       "AWS_SECRET_ACCESS_KEY": "sandbox", "AWS_DEFAULT_REGION": "us-east-1",
+                       "AWS_EC2_METADATA_DISABLED": "true"})
+    seed.seed_aws(boto3.client("iam", region_name="us-east-1", endpoint_url=endpoint))
+    seed.age_credentials()
+    return endpoint
+
+
+def start_slack(sandbox: Sandbox) -> FakeSlack:
+    workspace = SlackWorkspace(clock=sandbox.clock.timestamp)
+    fake = FakeSlack(HOST, 0, workspace=workspace).start()
+    sandbox.stops.append(fake.stop)
+    seed.seed_slack(workspace)
+    return fake
+
+
+def start_bot(sandbox: Sandbox, fake: FakeSlack, secret: str) -> Any:
+    federation = FakeFederation(HOST, 0).start()
+    sandbox.stops.append(federation.stop)
+    config_path = sandbox.workdir / "gatehouse.yml"
+    config_path.write_text("# The sandbox's demo config (sandbox/seed.py writes it).\n"
+                           + yaml.safe_dump(seed.demo_config(), sort_keys=False))
+    env = load_environment({
+        "SLACK_BOT_TOKEN": "xoxb-sandbox", "SLACK_SIGNING_SECRET": secret,
+        "SLACK_API_URL": fake.api_url, "GATEHOUSE_CONFIG": str(config_path),
+        "GATEHOUSE_DB": str(sandbox.workdir / "gatehouse.db"),
+        "GATEHOUSE_FEDERATION_URL": federation.url, "HOST": HOST, "PORT": "0"})
+    runtime = bot.build(env, load_config(config_path), clock=sandbox.clock)
+    sandbox.stops.append(runtime.stop)
+    sandbox.stops.append(lambda: finish_scheduled_jobs(runtime))  # runs before runtime.stop
+    runtime.start_background()
+    return runtime
+
+
+def finish_scheduled_jobs(runtime: Any) -> None:
+    """Let a running job (the digest at start-up) end while AWS and Slack still answer."""
+    if runtime.scheduler.running:
+        runtime.scheduler.shutdown(wait=True)
+
+
+def demo_info(config: Any) -> dict[str, Any]:
+    """What the page needs to guide a newcomer: the people, the roles, the channels."""
+    return {
+        "users": [{"id": u.id, "name": u.real_name, "part": u.part, "does": u.does}
+                  for u in seed.DEMO_USERS],
+        "roles": [{"name": name, "description": role.description}
+                  for name, role in config.roles.items()],
+        "channels": {"general": seed.GENERAL, "approvals": seed.APPROVALS,
+                     "hygiene": seed.HYGIENE},
+    }
+
+
+class Dispatcher:
+    """One port: the bot's `/slack/events` and `/healthz`, and the page for everything else."""
+
+    def __init__(self, bot_app: Callable[..., Any]) -> None:
+        self.bot_app = bot_app
+        self.page: SandboxPage | None = None
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if environ.get("PATH_INFO") in BOT_PATHS or self.page is None:
+            return self.bot_app(environ, start_response)
+        return self.page.wsgi_app(environ, start_response)
+
+
+def serve(sandbox: Sandbox, dispatcher: Dispatcher, port: int, fixed: bool) -> Any:
+    """A waitress server on 127.0.0.1; a busy default port falls back to a free one."""
+    try:
+        server = create_server(dispatcher, host=HOST, port=port, threads=16, ident="gatehouse")
+    except OSError:
+        if fixed:
+            raise
+        server = create_server(dispatcher, host=HOST, port=0, threads=16, ident="gatehouse")
+    sandbox.stops.append(server.close)
+    sandbox.server = server
+    return server
+
+
+def start_sandbox(environ: Mapping[str, str]) -> Sandbox:
+    """Start every part; the caller serves `sandbox.server` and calls `stop` at the end."""
+    sandbox = Sandbox(url="", workdir=Path(tempfile.mkdtemp(prefix="gatehouse-sandbox-")),
+                      clock=SandboxClock())
+    try:
+        start_aws(sandbox)
+        fake = start_slack(sandbox)
+        secret = secrets.token_hex(16)
+        runtime = sandbox.runtime = start_bot(sandbox, fake, secret)
+        dispatcher = Dispatcher(runtime.wsgi())
+        port = environ.get("PORT")
+        server = serve(sandbox, dispatcher, int(port or DEFAULT_PORT), fixed=bool(port))
+        sandbox.url = f"http://{HOST}:{server.effective_port}/"
+        control = ClockControl(now=sandbox.clock, advance=sandbox.clock.advance,
+                               sweep=runtime.gh.sweep, idle=runtime.background.wait_idle)
+        dispatcher.page = SandboxPage(fake.workspace, SlackClient(sandbox.url, secret, fake=fake),
+                                      control, demo_info(runtime.config), seed.CHANNEL_NAMES)
+    except BaseException:
+        sandbox.stop()
+        raise
+    return sandbox
+
+
+def run_sandbox(environ: Mapping[str, str], out: TextIO | None = None) -> int:
+    """Run until Ctrl-C (or SIGTERM); print the address to open."""
+    out = out or sys.stdout
+    setup_logging(environ.get("LOG_LEVEL", "WARNING").upper())
+    port = environ.get("PORT")
+    if port is not None and not (port.isdigit() and int(port) <= 65535):
+        print(f"PORT: '{port}' is not a port number (0-65535)", file=sys.stderr)
+        return 2
+    try:
+        sandbox = start_sandbox(environ)
+    except KeyboardInterrupt:
+        return 130
+    except OSError as exc:
+        print(f"The sandbox could not listen on {HOST}:{port}: {exc.strerror}. "
+              "Choose another port, e.g. PORT=3001 python bot.py sandbox", file=sys.stderr)
+        return 1
+    _stop_on_sigterm()
+    print(f"Gatehouse sandbox is running. Open {sandbox.url} in your browser.\n"
+          "Emulated AWS account, demo Slack workspace, nothing leaves this machine. "
+          "Ctrl-C stops it.", file=out, flush=True)
+    try:
+        sandbox.serve_forever()
+    except KeyboardInterrupt:
+        print("Stopping the sandbox…", file=out, flush=True)
+    finally:
+        sandbox.stop()
+    return 0
+
+
+def _stop_on_sigterm() -> None:
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, interrupt)
