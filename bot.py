@@ -47,7 +47,13 @@ class Runtime:
                 start_response("200 OK" if ok else "503 Service Unavailable",
                                [("Content-Type", "application/json")])
                 return [body]
-            return slack(environ, start_response)
+            try:
+                return slack(environ, start_response)
+            except Exception as exc:  # Bolt itself choked on a malformed (signed) payload
+                from handlers.replies import unexpected
+
+                start_response("400 Bad Request", [("Content-Type", "application/json")])
+                return [json.dumps({"text": unexpected(exc)}).encode()]
         return application
 
     def start_background(self) -> None:
@@ -57,8 +63,9 @@ class Runtime:
         threading.Thread(target=self.gh.sweep, name="startup-sweep", daemon=True).start()
 
     def stop(self) -> None:
+        """Let running jobs and replies finish, then close the database."""
         if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+            self.scheduler.shutdown(wait=True)
         self.background.shutdown()
         self.store.close()
 
@@ -84,6 +91,9 @@ def build(env: Any, config: Any, *, clock: Callable[[], datetime] | None = None,
 
     from aws.clients import AwsClients
     from aws.grants import AwsGrants
+    from handlers.digest_listeners import register_digest
+    from handlers.home import register_home
+    from handlers.keys import register_keys
     from handlers.listeners import register
     from handlers.notifier import SlackNotifier
     from handlers.replies import Background
@@ -109,12 +119,15 @@ def build(env: Any, config: Any, *, clock: Callable[[], datetime] | None = None,
               process_before_response=True, raise_error_for_unhandled_request=False)
     background = Background()
     listeners = register(app, gh, background)
-    _register_fallbacks(app)
     scheduler = build_scheduler(gh.sweep, timezone=config.timezone)
     runtime = Runtime(env, config, store, gh, app, background, listeners, scheduler)
     runtime.extras["aws_clients"] = clients
     # Each feature adds a callable (user id -> Block Kit blocks) for the App Home tab.
     runtime.extras["home_sections"] = []
+    register_keys(runtime)
+    register_digest(runtime)
+    register_home(runtime)
+    _register_fallbacks(app)
     return runtime
 
 

@@ -88,4 +88,74 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
         """CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
            BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END""",
     ]),
+    ("003-digest", [
+        """CREATE TABLE digests (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            created_at TEXT NOT NULL,
+            day TEXT NOT NULL,
+            account_id TEXT NOT NULL DEFAULT '',
+            trigger TEXT NOT NULL,
+            channel TEXT,
+            message_ts TEXT,
+            open_count INTEGER NOT NULL,
+            summary TEXT NOT NULL DEFAULT '{}',
+            denied TEXT NOT NULL DEFAULT '{}'
+        )""",
+        "CREATE INDEX digests_by_time ON digests (created_at)",
+        """CREATE TABLE digest_findings (
+            digest_id INTEGER NOT NULL REFERENCES digests(id),
+            fid TEXT NOT NULL,
+            key TEXT NOT NULL,
+            check_id TEXT NOT NULL,
+            severity TEXT NOT NULL,
+            title TEXT NOT NULL,
+            acknowledged INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (digest_id, key)
+        )""",
+        "CREATE INDEX digest_findings_by_fid ON digest_findings (fid, digest_id)",
+        """CREATE TABLE finding_acks (
+            key TEXT PRIMARY KEY,
+            until TEXT NOT NULL,
+            by TEXT NOT NULL,
+            at TEXT NOT NULL,
+            note TEXT NOT NULL DEFAULT ''
+        )""",
+        """CREATE TABLE digest_days (
+            day TEXT PRIMARY KEY,
+            claimed_at TEXT NOT NULL,
+            digest_id INTEGER
+        )""",
+    ]),
+    ("002-key-rotations", [
+        """CREATE TABLE key_rotations (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            holder TEXT NOT NULL,
+            requested_by TEXT NOT NULL,
+            request_id INTEGER REFERENCES requests(id),
+            iam_user TEXT NOT NULL,
+            state TEXT NOT NULL,
+            owner TEXT NOT NULL DEFAULT '',
+            keys_before TEXT NOT NULL DEFAULT '[]',
+            old_key_id TEXT,
+            new_key_id TEXT,
+            new_key_created TEXT,
+            dm_channel TEXT,
+            dm_ts TEXT,
+            secret_shown INTEGER NOT NULL DEFAULT 0,
+            deactivate_at TEXT,
+            delete_at TEXT,
+            warned INTEGER NOT NULL DEFAULT 0,
+            postponements INTEGER NOT NULL DEFAULT 0,
+            refused_step TEXT,
+            note TEXT,
+            started_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+        # One open rotation per IAM user: a second command cannot create a third key.
+        """CREATE UNIQUE INDEX key_rotations_open ON key_rotations (iam_user)
+           WHERE state IN ('creating', 'created', 'delivered', 'deactivated')""",
+        """CREATE UNIQUE INDEX key_rotations_request ON key_rotations (request_id)
+           WHERE request_id IS NOT NULL""",
+        "CREATE INDEX key_rotations_holder ON key_rotations (holder, state)",
+    ]),
 ]
