@@ -1,4 +1,4 @@
-"""APScheduler: the 30-second sweep and the daily digest, both safe to run twice."""
+"""APScheduler: the 30-second sweep; features add their own jobs (the daily digest)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ log = logging.getLogger("gatehouse.jobs")
 SWEEP_SECONDS = 30
 
 
-def _safely(name: str, work: Callable[[], object]) -> Callable[[], None]:
+def safely(name: str, work: Callable[[], object]) -> Callable[[], None]:
+    """Wrap a scheduled job so that one failing run is logged and the scheduler goes on."""
     def run() -> None:
         try:
             work()
@@ -20,14 +21,9 @@ def _safely(name: str, work: Callable[[], object]) -> Callable[[], None]:
     return run
 
 
-def build_scheduler(sweep: Callable[[], object], *, timezone: str = "UTC",
-                    daily: list[tuple[str, int, int, Callable[[], object]]] = ()
-                    ) -> BackgroundScheduler:
-    """A scheduler that sweeps every 30 s and runs each (name, hour, minute, job) daily."""
+def build_scheduler(sweep: Callable[[], object], *, timezone: str = "UTC") -> BackgroundScheduler:
+    """A scheduler that runs the sweep every 30 s, never two at once."""
     scheduler = BackgroundScheduler(timezone=timezone)
-    scheduler.add_job(_safely("sweep", sweep), "interval", seconds=SWEEP_SECONDS, id="sweep",
+    scheduler.add_job(safely("sweep", sweep), "interval", seconds=SWEEP_SECONDS, id="sweep",
                       max_instances=1, coalesce=True)
-    for name, hour, minute, work in daily:
-        scheduler.add_job(_safely(name, work), "cron", hour=hour, minute=minute, id=name,
-                          max_instances=1, coalesce=True, misfire_grace_time=3600)
     return scheduler

@@ -15,6 +15,7 @@ from handlers import digest_blocks as blocks
 from handlers.commands import Command
 from handlers.digest_slack import SlackDigestPublisher
 from handlers.replies import guarded
+from jobs import safely
 from services.digest import DigestService, local_day
 from services.digest_actions import DigestActions
 from storage.digests import DigestStore
@@ -24,15 +25,6 @@ log = logging.getLogger("gatehouse.digest")
 
 def _ephemeral(respond: Respond) -> Callable[[str], Any]:
     return lambda text: respond(text=text, response_type="ephemeral", replace_original=False)
-
-
-def _safely(name: str, work: Callable[[], object]) -> Callable[[], None]:
-    def run() -> None:
-        try:
-            work()
-        except Exception:  # the scheduler must keep running whatever one digest does
-            log.exception("digest run failed", extra={"job": name})
-    return run
 
 
 class DigestFeature:
@@ -159,9 +151,9 @@ def register_digest(runtime: Any) -> DigestFeature:
     runtime.extras["digest"] = feature
     if config.digest.enabled:
         at = config.digest.at
-        runtime.scheduler.add_job(_safely("digest", feature.daily), "cron", hour=at.hour,
+        runtime.scheduler.add_job(safely("digest", feature.daily), "cron", hour=at.hour,
                                   minute=at.minute, timezone=config.timezone, id="digest",
                                   max_instances=1, coalesce=True, misfire_grace_time=3600)
-        runtime.scheduler.add_job(_safely("digest-catch-up", feature.catch_up), "date",
+        runtime.scheduler.add_job(safely("digest-catch-up", feature.catch_up), "date",
                                   id="digest-catch-up", misfire_grace_time=None)
     return feature
