@@ -94,18 +94,27 @@ class AuditLog:
 
     def recent(self, *, since: datetime, subject: str | None = None, role: str | None = None,
                limit: int = 25) -> list[AuditEntry]:
+        """Newest entries first; each filter walks its own (column, at) index."""
+        people = ("subject", "actor") if subject else (None,)
+        rows: dict[int, dict[str, Any]] = {}
+        for column in people:
+            for row in self._newest(since, column, subject, role, limit):
+                rows[row["id"]] = row
+        newest = sorted(rows.values(), key=lambda r: (r["at"], r["id"]), reverse=True)
+        return [_entry(row) for row in newest[:limit]]
+
+    def _newest(self, since: datetime, column: str | None, person: str | None,
+                role: str | None, limit: int) -> list[dict[str, Any]]:
         clauses, params = ["at >= ?"], [to_iso(since)]
-        if subject:
-            clauses.append("(subject = ? OR actor = ?)")
-            params += [subject, subject]
+        if column:
+            clauses.insert(0, f"{column} = ?")
+            params.insert(0, person)
         if role:
             clauses.append("role = ?")
             params.append(role)
-        rows = self.store.query(
-            f"SELECT * FROM audit WHERE {' AND '.join(clauses)} ORDER BY id DESC LIMIT ?",
-            (*params, limit),
-        )
-        return [_entry(row) for row in rows]
+        return self.store.query(
+            f"SELECT * FROM audit WHERE {' AND '.join(clauses)} ORDER BY at DESC, id DESC LIMIT ?",
+            (*params, limit))
 
 
 def _entry(row: dict[str, Any]) -> AuditEntry:

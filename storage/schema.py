@@ -158,4 +158,7 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
            WHERE request_id IS NOT NULL""",
         "CREATE INDEX key_rotations_holder ON key_rotations (holder, state)",
     ]),
+    ("004-audit-actor-index", [
+        "CREATE INDEX audit_actor ON audit (actor, at)",
+    ]),
 ]
