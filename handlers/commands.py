@@ -98,8 +98,8 @@ def audit_args(command: Command) -> tuple[str | None, str | None, int]:
     user = role = None
     days = 7
     for arg in command.args:
-        if arg.isdigit():
-            days = int(arg)
+        if arg.isascii() and arg.isdigit():
+            days = int(arg) if len(arg) <= 4 else 0
             if not 1 <= days <= 365:
                 raise UserError(f"Days must be between 1 and 365. Write: {USAGE['audit']}")
         elif mention := user_mention(arg):

@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from domain.errors import UserError
+from domain.requests import parse_request_id
 from handlers import home_blocks
 from handlers.home_blocks import Decision, HomeContent
 from handlers.replies import Background
@@ -119,9 +120,10 @@ class HomePublisher:
         value = str(action.get("value", ""))
 
         def cancel() -> str:
-            if not value.isdigit():
+            number = parse_request_id(value)
+            if number is None:
                 raise UserError("That button is out of date; use `/access list` instead.")
-            return self.gh.access.cancel(int(value), user, self.gh.now())
+            return self.gh.access.cancel(number, user, self.gh.now())
         self.background.run(cancel, lambda text: respond(
             text=text, response_type="ephemeral", replace_original=False))
 

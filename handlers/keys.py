@@ -179,7 +179,7 @@ def rotation_target(parsed: Command, user: str) -> str:
 
 def _rotation_id(action: dict[str, Any]) -> int:
     value = str(action.get("value", ""))
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()) or len(value) > 9:
         raise UserError("That button is out of date; `/access list` shows your keys.")
     return int(value)
 

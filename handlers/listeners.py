@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 
 from domain.durations import format_duration
 from domain.errors import UserError
-from domain.requests import Status
+from domain.requests import Status, parse_request_id
 from handlers import commands, render, views
 from handlers.replies import Background, guarded
 from services.gatehouse import Gatehouse
@@ -194,17 +194,17 @@ class Listeners:
 
 
 def _request_number(action: dict[str, Any]) -> int:
-    value = str(action.get("value", ""))
-    if not value.isdigit():
+    number = parse_request_id(str(action.get("value", "")))
+    if number is None:
         raise UserError("That button is out of date; use `/access list` instead.")
-    return int(value)
+    return number
 
 
 def _view_request(view: dict[str, Any]) -> int:
-    metadata = str(view.get("private_metadata", ""))
-    if not metadata.isdigit():
+    number = parse_request_id(str(view.get("private_metadata", "")))
+    if number is None:
         raise UserError("That form is out of date; use `/access list` instead.")
-    return int(metadata)
+    return number
 
 
 def _ephemeral(respond: Respond) -> Callable[[str], Any]:

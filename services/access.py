@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import NoReturn
 
 from domain.errors import UserError
 from domain.policy import check_approver, check_duration, window_end
@@ -34,12 +35,13 @@ class AccessService:
             window_end(now, (role.conditions.hours.start, role.conditions.hours.end),
                        self.ctx.config.zone)
         try:
-            request = self.ctx.repo.create_request(
-                kind=Kind.ACCESS, requester=user, role=role.name, duration_seconds=seconds,
-                reason=reason, approvals_required=role.approvals_required, now=now)
+            with self.ctx.repo.store.transaction():  # a request never exists without its expiry
+                request = self.ctx.repo.create_request(
+                    kind=Kind.ACCESS, requester=user, role=role.name, duration_seconds=seconds,
+                    reason=reason, approvals_required=role.approvals_required, now=now)
+                self._schedule_pending_jobs(request, now)
         except DuplicateRequest as exc:
             raise UserError(_duplicate_message(exc.existing)) from None
-        self._schedule_pending_jobs(request, now)
         return request
 
     def extend(self, user: str, request_id: int, seconds: int, reason: str,
@@ -52,15 +54,16 @@ class AccessService:
         role = self.ctx.role(grant.role)
         check_duration(seconds, self.ctx.limit(role), role.name)
         try:
-            request = self.ctx.repo.create_request(
-                kind=Kind.EXTEND, requester=user, role=role.name, duration_seconds=seconds,
-                reason=_clean_reason(reason) if reason.strip() else f"extend {original.label}",
-                approvals_required=role.approvals_required, now=now,
-                parent_id=grant.request_id, details={"grant_id": grant.id})
+            with self.ctx.repo.store.transaction():  # a request never exists without its expiry
+                request = self.ctx.repo.create_request(
+                    kind=Kind.EXTEND, requester=user, role=role.name, duration_seconds=seconds,
+                    reason=_clean_reason(reason) if reason.strip() else f"extend {original.label}",
+                    approvals_required=role.approvals_required, now=now,
+                    parent_id=grant.request_id, details={"grant_id": grant.id})
+                self._schedule_pending_jobs(request, now)
         except DuplicateRequest as exc:
             raise UserError(f"{exc.existing.label} already asks to extend this grant; "
                             f"wait for its decision or cancel it.") from None
-        self._schedule_pending_jobs(request, now)
         return request
 
     def _schedule_pending_jobs(self, request: AccessRequest, now: datetime) -> None:
@@ -77,11 +80,25 @@ class AccessService:
         request = self.ctx.request(request_id)
         role = self.ctx.config.role(request.role) if request.kind is not Kind.KEY else None
         channel = self.ctx.channel_for(request)
-        ts = self.ctx.slack.post_request(request, channel, self.ctx.decision_makers(request))
+        try:
+            ts = self.ctx.slack.post_request(request, channel, self.ctx.decision_makers(request))
+        except Exception as exc:  # nobody could see it to decide: close it rather than hide it
+            self._close_unposted(request, channel, exc, now)
         self.ctx.repo.set_message(request.id, channel, ts)
         self.ctx.slack.home_changed({request.requester, *self.ctx.decision_makers(request)})
         if role and role.auto_approve and request.status is Status.PENDING:
             self._approve(self.ctx.request(request.id), SYSTEM, now, note="auto-approved")
+
+    def _close_unposted(self, request: AccessRequest, channel: str, exc: Exception,
+                        now: datetime) -> NoReturn:
+        response = getattr(exc, "response", None)
+        code = response.get("error") if hasattr(response, "get") else None
+        why = f"Slack did not post it in <#{channel}> ({code or type(exc).__name__})"
+        self.ctx.repo.move(request.id, Status.FAILED, actor=SYSTEM, now=now,
+                           expect=[Status.PENDING], note=why, details={"why": why})
+        self._drop_pending_jobs(request, now)
+        raise UserError(f"{request.label} is closed: {why}. Try again in a minute; if it keeps "
+                        "failing, ask an admin to check that Gatehouse is in that channel.")
 
     # --- deciding -----------------------------------------------------------------------
 

@@ -51,7 +51,7 @@ class GrantService:
         if request.kind is Kind.EXTEND:
             parent = self.ctx.request(request.parent_id)
             grant = self.ctx.repo.grant(parent.grant_id) if parent.grant_id else None
-            if grant is None or not grant.is_live:
+            if grant is None or not grant.is_live or grant.ends_at <= now:
                 raise UserError(f"the grant of {parent.label} ended before the extension was "
                                 "approved; request access again")
             start = max(now, grant.ends_at)
@@ -80,6 +80,11 @@ class GrantService:
                 source_identity=source_identity, session_name=session_name)
             self._schedule_grant_jobs(grant, now)
             self.ctx.jobs.cancel("activate", f"request:{request.id}", now)
+        # The DM exists before any secret does, so that whatever happens next it can be scrubbed.
+        channel, ts = self.ctx.slack.dm(request.requester, f"{request.label}: issuing your "
+                                                           f"credentials for {role.name}…")
+        self.ctx.repo.update_grant(grant.id, dm_channel=channel, dm_ts=ts)
+        grant = self.ctx.repo.grant(grant.id)
         try:
             credentials = self.ctx.aws.assume(
                 role_arn=role.arn, duration_seconds=seconds, source_identity=source_identity,
@@ -89,9 +94,10 @@ class GrantService:
         except AwsError as exc:
             self._fail_grant(request, grant, f"AWS refused the grant: {exc}", now)
             return
-        channel, ts = self.ctx.slack.dm_credentials(request, grant, credentials,
-                                                    console, _clip_note(request, seconds))
-        self.ctx.repo.update_grant(grant.id, delivered=True, dm_channel=channel, dm_ts=ts)
+        self.ctx.slack.dm_credentials(request, grant, credentials, console,
+                                      _clip_note(request, seconds))
+        self.ctx.repo.update_grant(grant.id, delivered=True)
+        self._scrub_if_ended(grant.id, now)
         self.ctx.slack.thread(request, f"Access granted to <@{request.requester}> until "
                                        f"{now_label(ends)}.")
         self.ctx.slack.refresh_request(self.ctx.request(request.id),
@@ -113,17 +119,26 @@ class GrantService:
             self._fail(request, f"AWS refused the extension: {exc}", now)
             return
         with self.ctx.repo.store.transaction():
-            if self.ctx.repo.move(request.id, Status.ACTIVE, actor=SYSTEM, now=now,
-                                  expect=[Status.APPROVED], grant_id=grant.id,
-                                  details={"grant_id": grant.id,
-                                           "ends_at": now_label(ends)}) is None:
-                return
-            self.ctx.repo.update_grant(grant.id, ends_at=ends)
-            grant = self.ctx.repo.grant(grant.id)
-            self._schedule_grant_jobs(grant, now)
-            self.ctx.jobs.cancel("activate", f"request:{request.id}", now)
-        self.ctx.slack.dm_credentials(parent, grant, credentials, console,
-                                      f"Extended by {request.label} until {now_label(ends)}.")
+            # A revoke or expiry may have ended the grant while AWS was asked.
+            live = self.ctx.repo.grant(grant.id).is_live
+            moved = live and self.ctx.repo.move(
+                request.id, Status.ACTIVE, actor=SYSTEM, now=now, expect=[Status.APPROVED],
+                grant_id=grant.id, details={"grant_id": grant.id, "ends_at": now_label(ends)})
+            if moved:
+                self.ctx.repo.update_grant(grant.id, ends_at=ends)
+                grant = self.ctx.repo.grant(grant.id)
+                self._schedule_grant_jobs(grant, now)
+                self.ctx.jobs.cancel("activate", f"request:{request.id}", now)
+        if not live:
+            self._fail(request, f"{parent.label} ended before the extension was applied", now)
+        if not moved:
+            return
+        channel, ts = self.ctx.slack.dm_credentials(
+            parent, grant, credentials, console,
+            f"Extended by {request.label} until {now_label(ends)}.")
+        # When the first DM never arrived, this one holds the only secrets: keep it to scrub.
+        self.ctx.repo.update_grant(grant.id, delivered=True, dm_channel=channel, dm_ts=ts)
+        self._scrub_if_ended(grant.id, now)
         self.ctx.slack.thread(request, f"Extension granted: {parent.label} now ends "
                                        f"{now_label(ends)}.")
         self.ctx.slack.thread(parent, f"Extended by {request.label} until {now_label(ends)}.")
@@ -163,7 +178,8 @@ class GrantService:
                                        payload={"ended": _ended_words(status, actor, now)})
             if deny:
                 self.ctx.jobs.schedule("revoke_deny", now, key=f"grant:{grant.id}",
-                                       grant_id=grant.id, payload={"issued_before": now_iso(now)})
+                                       grant_id=grant.id,
+                                       payload={"issued_before": deny_cutoff(now)})
         if deny:
             self._try_revoke_deny(grant, now)
         self._announce_end(grant, status, actor, now)
@@ -185,6 +201,20 @@ class GrantService:
                                                f"was {ended}.")
         self.ctx.slack.home_changed({grant.requester})
 
+    def _scrub_if_ended(self, grant_id: int, now: datetime) -> None:
+        """A revoke that landed while the DM was on its way found nothing to scrub: do it now."""
+        grant = self.ctx.repo.grant(grant_id)
+        if grant.is_live:
+            return
+        ended = f"ended at {now_label(grant.ended_at)}"
+        self.ctx.jobs.schedule("scrub_dm", now, key=f"grant:{grant_id}", grant_id=grant_id,
+                               payload={"ended": ended})
+        try:
+            self.run_scrub(grant_id, ended, now)
+        except Exception as exc:  # the stored scrub_dm job retries until Slack takes it
+            log.warning("could not remove credentials from the DM yet; the sweep retries",
+                        extra={"grant": grant_id, "error": str(exc)})
+
     def run_scrub(self, grant_id: int, ended: str, now: datetime) -> None:
         """Edit the credentials DM so that no secret remains in Slack; safe to repeat."""
         grant = self.ctx.repo.grant(grant_id)
@@ -194,7 +224,7 @@ class GrantService:
 
     def _try_revoke_deny(self, grant: Grant, now: datetime) -> None:
         try:
-            self.run_revoke_deny(grant, now_iso(now), now)
+            self.run_revoke_deny(grant, deny_cutoff(now), now)
         except AwsError as exc:
             log.warning("revoke deny refused; the sweep retries it",
                         extra={"grant": grant.id, "error": str(exc)})
@@ -247,6 +277,12 @@ def _ended_words(status: Status, actor: str, now: datetime) -> str:
     return {Status.EXPIRED: f"expired at {now_label(now)}",
             Status.REVOKED: f"revoked by <@{actor}> at {now_label(now)}",
             Status.FAILED: f"closed at {now_label(now)}"}[status]
+
+
+def deny_cutoff(now: datetime) -> str:
+    """Credentials issued before this are denied: the end of the current second, because
+    aws:TokenIssueTime has whole seconds and DateLessThan is strict."""
+    return now_iso(now.replace(microsecond=0) + timedelta(seconds=1))
 
 
 def now_iso(moment: datetime) -> str:

@@ -62,13 +62,15 @@ class JobQueue:
         """Take the job for this worker; False when another worker holds it."""
         cursor = self.store.execute(
             "UPDATE jobs SET claimed_at=?, attempts=attempts+1 WHERE id=? AND done_at IS NULL"
-            " AND (claimed_at IS NULL OR claimed_at <= ?)",
-            (to_iso(now), job.id, to_iso(now - LEASE)),
+            " AND due_at <= ? AND (claimed_at IS NULL OR claimed_at <= ?)",
+            (to_iso(now), job.id, to_iso(now), to_iso(now - LEASE)),
         )
         return cursor.rowcount == 1
 
     def finish(self, job: Job, now: datetime) -> None:
-        self.store.execute("UPDATE jobs SET done_at=? WHERE id=?", (to_iso(now), job.id))
+        """Mark the claimed job done, unless it was scheduled anew while it ran."""
+        self.store.execute("UPDATE jobs SET done_at=? WHERE id=? AND claimed_at IS NOT NULL",
+                           (to_iso(now), job.id))
 
     def retry(self, job: Job, now: datetime, error: str, delay: timedelta) -> None:
         self.store.execute(
