@@ -1,0 +1,1 @@
+"""Benchmarks, run on demand with `python -m bench` (never as part of the tests)."""
