@@ -39,7 +39,7 @@ class AccessService:
                 request = self.ctx.repo.create_request(
                     kind=Kind.ACCESS, requester=user, role=role.name, duration_seconds=seconds,
                     reason=reason, approvals_required=role.approvals_required, now=now)
-                self._schedule_pending_jobs(request, now)
+                self.schedule_pending_jobs(request, now)
         except DuplicateRequest as exc:
             raise UserError(_duplicate_message(exc.existing)) from None
         return request
@@ -60,13 +60,13 @@ class AccessService:
                     reason=_clean_reason(reason) if reason.strip() else f"extend {original.label}",
                     approvals_required=role.approvals_required, now=now,
                     parent_id=grant.request_id, details={"grant_id": grant.id})
-                self._schedule_pending_jobs(request, now)
+                self.schedule_pending_jobs(request, now)
         except DuplicateRequest as exc:
             raise UserError(f"{exc.existing.label} already asks to extend this grant; "
                             f"wait for its decision or cancel it.") from None
         return request
 
-    def _schedule_pending_jobs(self, request: AccessRequest, now: datetime) -> None:
+    def schedule_pending_jobs(self, request: AccessRequest, now: datetime) -> None:
         settings = self.ctx.config.requests
         key = f"request:{request.id}"
         self.ctx.jobs.schedule("expire_pending", now + timedelta(seconds=settings.pending_expiry),

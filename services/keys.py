@@ -67,13 +67,7 @@ class KeyService:
         except DuplicateRequest as exc:
             raise UserError(f"{exc.existing.label} already asks to rotate this key; wait for "
                             "an admin's decision.") from None
-        settings = self.ctx.config.requests
-        key = f"request:{request.id}"
-        self.ctx.jobs.schedule("expire_pending", now + timedelta(seconds=settings.pending_expiry),
-                               key=key, request_id=request.id)
-        if settings.remind_after < settings.pending_expiry:
-            self.ctx.jobs.schedule("remind", now + timedelta(seconds=settings.remind_after),
-                                   key=key, request_id=request.id)
+        self.access.schedule_pending_jobs(request, now)
         self.access.announce(request.id, now)
         return (f"{request.label} filed: rotating the access key of IAM user `{iam_user}` waits "
                 f"for an admin's approval in <#{self.ctx.channel_for(request)}>.")
