@@ -91,9 +91,9 @@ def report(samples, count: int) -> Section:
                 "from one client; Gatehouse (`python bot.py`) and a bare Bolt app that only "
                 "acks (`bench/bare_bolt.py`, same Bolt settings, same waitress settings) "
                 "alternate in rounds; each batch of 50 starts once the bot's background work "
-                "from the batch before has finished. Each `request` files a real request "
-                "(stored in the ack, posted for approval after it), so the requests of a batch "
-                "are acked while the earlier ones are being posted.", "")
+                "from the batch before has finished. Each `request` is acked first and then "
+                "filed for real in the background (stored, posted for approval), so the "
+                "requests of a batch are acked while the earlier ones are being filed.", "")
     bare = samples[("bare", "help")] + samples[("bare", "list")] + samples[("bare", "request")]
     base50, base99 = percentile(bare, 50), percentile(bare, 99)
     rows = [["bare Bolt (ack only)", ms(base50), ms(base99), "1.00", "1.00"]]
