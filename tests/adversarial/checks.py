@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 from tests.adversarial import invariants
@@ -24,11 +25,22 @@ def message_text(message) -> str:
     return (message.text or "") + json.dumps(message.blocks or [])
 
 
-def secrets_in_dms(slack) -> list[str]:
-    """DMs whose current version still shows credentials."""
+def secrets_in_dms(slack, dead_keys: set[str] = frozenset()) -> list[str]:
+    """DMs whose current version still shows credentials (those of `dead_keys` aside)."""
     return [f"{m.channel} {m.ts}: {m.text[:80]}" for channel in slack.workspace.channels()
             if channel.startswith("D") for m in slack.messages(channel, replies=True)
-            if any(marker in message_text(m) for marker in SECRET_MARKERS)]
+            if any(marker in message_text(m) for marker in SECRET_MARKERS)
+            and not any(key in message_text(m) for key in dead_keys)]
+
+
+def deleted_keys_shown(slack, iam) -> set[str]:
+    """Access key ids shown with their secret in a DM but no longer in IAM."""
+    existing = {key["AccessKeyId"] for user in iam.list_users()["Users"]
+                for key in iam.list_access_keys(UserName=user["UserName"])["AccessKeyMetadata"]}
+    shown = {key for channel in slack.workspace.channels() if channel.startswith("D")
+             for m in slack.messages(channel) if "aws_secret_access_key" in message_text(m)
+             for key in re.findall(r"AKIA[A-Z0-9]{12,}", message_text(m))}
+    return shown - existing
 
 
 def revoke_denies(iam, role_names) -> list[str]:
@@ -37,7 +49,7 @@ def revoke_denies(iam, role_names) -> list[str]:
             if name.startswith("gatehouse-revoke-")]
 
 
-def leftovers(gh, role_names) -> list[str]:
+def leftovers(gh, role_names, dead_keys: set[str] = frozenset()) -> list[str]:
     """Everything that must be gone once the bot has settled."""
     conn = invariants.connect(gh.env["GATEHOUSE_DB"])
     try:
@@ -48,7 +60,7 @@ def leftovers(gh, role_names) -> list[str]:
             conn, "SELECT action, key FROM jobs WHERE done_at IS NULL")]
     finally:
         conn.close()
-    found += [f"credentials left in {where}" for where in secrets_in_dms(gh.slack)]
+    found += [f"credentials left in {where}" for where in secrets_in_dms(gh.slack, dead_keys)]
     found += [f"deny left on {where}" for where in revoke_denies(gh.iam, role_names)]
     return found
 
