@@ -19,41 +19,7 @@ from slack_sdk.webhook import WebhookClient
 from sandbox.fake_slack import FakeSlack
 from sandbox.slack_models import BOT_ID, BOT_USER_ID, TEAM_ID
 from sandbox.slack_workspace import SlackWorkspace
-
-BUTTONS = [{"type": "actions", "block_id": "decide", "elements": [
-    {"type": "button", "action_id": "approve", "value": "R-1", "style": "primary",
-     "text": {"type": "plain_text", "text": "Approve"}},
-    {"type": "button", "action_id": "deny", "value": "R-1",
-     "text": {"type": "plain_text", "text": "Deny"}}]}]
-MODAL = {"type": "modal", "callback_id": "request", "private_metadata": "from-modal",
-         "title": {"type": "plain_text", "text": "Request access"}, "blocks": [
-             {"type": "input", "block_id": "role", "label": {"type": "plain_text", "text": "Role"},
-              "element": {"type": "static_select", "action_id": "role", "options": [
-                  {"text": {"type": "plain_text", "text": "Prod read-only"},
-                   "value": "prod-readonly"}]}},
-             {"type": "input", "block_id": "reason", "label": {"type": "plain_text", "text": "Why"},
-              "element": {"type": "plain_text_input", "action_id": "reason"}},
-             {"type": "actions", "block_id": "more", "elements": [
-                 {"type": "button", "action_id": "add", "value": "x",
-                  "text": {"type": "plain_text", "text": "Add"}}]}]}
-
-
-@pytest.fixture(scope="module")
-def server():
-    with FakeSlack() as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake(server):
-    server.reset()
-    return server
-
-
-@pytest.fixture
-def web(fake):
-    return WebClient(base_url=fake.api_url, token="xoxb-test")
-
+from tests.slack_examples import BUTTONS, MODAL
 
 # -- Web API -------------------------------------------------------------------------------
 
