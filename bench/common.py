@@ -86,8 +86,8 @@ class Stack:
     def __init__(self) -> None:
         from moto.server import ThreadedMotoServer
 
-        from sandbox.fake_federation import FakeFederation
-        from sandbox.fake_slack import FakeSlack
+        from fakes.fake_federation import FakeFederation
+        from fakes.fake_slack import FakeSlack
 
         for name in ("werkzeug", "moto"):
             logging.getLogger(name).setLevel(logging.ERROR)

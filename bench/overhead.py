@@ -16,7 +16,7 @@ from bench.common import (
     ms,
     percentile,
 )
-from sandbox.slack_signing import SlackClient
+from fakes.slack_signing import SlackClient
 
 
 class Stopwatch:

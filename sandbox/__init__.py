@@ -1,1 +1,1 @@
-"""Local stand-ins for Slack and AWS, used by the sandbox and the tests."""
+"""The sandbox demo: emulated AWS, the real bot and a Slack-like page on 127.0.0.1."""

@@ -23,13 +23,13 @@ from waitress.server import create_server
 
 import bot
 from config import load_config, load_environment
+from fakes.fake_federation import FakeFederation
+from fakes.fake_slack import FakeSlack
+from fakes.slack_signing import SlackClient
+from fakes.slack_workspace import SlackWorkspace
 from logs import setup_logging
 from sandbox import seed
-from sandbox.fake_federation import FakeFederation
-from sandbox.fake_slack import FakeSlack
 from sandbox.page import ClockControl, SandboxPage
-from sandbox.slack_signing import SlackClient
-from sandbox.slack_workspace import SlackWorkspace
 
 HOST = "127.0.0.1"  # the sandbox never listens beyond this machine
 DEFAULT_PORT = 3000

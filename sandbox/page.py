@@ -14,10 +14,10 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from domain.text import escape
+from fakes.slack_models import File, Message, SlackError, View
+from fakes.slack_signing import SlackClient
+from fakes.slack_workspace import SlackWorkspace
 from sandbox.page_state import user_state
-from sandbox.slack_models import File, Message, SlackError, View
-from sandbox.slack_signing import SlackClient
-from sandbox.slack_workspace import SlackWorkspace
 
 log = logging.getLogger("gatehouse.sandbox")
 STATIC = Path(__file__).with_name("static")

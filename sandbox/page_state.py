@@ -6,9 +6,9 @@ import mimetypes
 from collections.abc import Iterable
 from typing import Any
 
-from sandbox.slack_models import BOT_NAME, BOT_USER_ID, Ephemeral, File, Message, View
-from sandbox.slack_payloads import channel_name
-from sandbox.slack_workspace import SlackWorkspace
+from fakes.slack_models import BOT_NAME, BOT_USER_ID, Ephemeral, File, Message, View
+from fakes.slack_payloads import channel_name
+from fakes.slack_workspace import SlackWorkspace
 
 DM_NAME = "Gatehouse"
 

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from sandbox.slack_signing import SlackClient
+from fakes.slack_signing import SlackClient
 from tests.adversarial import invariants
 from tests.adversarial.checks import (
     deleted_keys_shown,

@@ -11,9 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.errors import UserError
-from handlers import commands
-from sandbox.slack_models import ResponseTarget
-from sandbox.slack_signing import (
+from fakes.slack_models import ResponseTarget
+from fakes.slack_signing import (
     FORM,
     JSON,
     block_actions_payload,
@@ -22,6 +21,7 @@ from sandbox.slack_signing import (
     user_object,
     view_submission_payload,
 )
+from handlers import commands
 from tests.e2e.conftest import ADMIN, DEV, LEAD
 
 SEED = 20261130

@@ -15,9 +15,9 @@ from waitress.server import create_server
 
 import bot
 from config import load_config, load_environment
-from sandbox.fake_federation import FakeFederation
-from sandbox.fake_slack import FakeSlack
-from sandbox.slack_signing import SlackClient
+from fakes.fake_federation import FakeFederation
+from fakes.fake_slack import FakeSlack
+from fakes.slack_signing import SlackClient
 
 SECRET = "test-signing-secret"
 ACCOUNT = "123456789012"

@@ -11,7 +11,7 @@ import time
 import requests
 import yaml
 
-from sandbox.slack_signing import SlackClient
+from fakes.slack_signing import SlackClient
 from tests.e2e.conftest import SECRET, base_config, create_roles
 
 

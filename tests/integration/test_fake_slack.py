@@ -16,9 +16,9 @@ from slack_sdk.http_retry import builtin_handlers
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 
-from sandbox.fake_slack import FakeSlack
-from sandbox.slack_models import BOT_ID, BOT_USER_ID, TEAM_ID
-from sandbox.slack_workspace import SlackWorkspace
+from fakes.fake_slack import FakeSlack
+from fakes.slack_models import BOT_ID, BOT_USER_ID, TEAM_ID
+from fakes.slack_workspace import SlackWorkspace
 from tests.slack_examples import BUTTONS, MODAL
 
 # -- Web API -------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from sandbox.slack_models import (
+from fakes.slack_models import (
     BOT_USER_ID,
     Blocks,
     Call,
@@ -23,7 +23,7 @@ from sandbox.slack_models import (
     User,
     View,
 )
-from sandbox.slack_views import ViewStore
+from fakes.slack_views import ViewStore
 
 ChangeHook = Callable[[str], None]
 T = TypeVar("T")

@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from sandbox.slack_models import (
+from fakes.slack_models import (
     BOT_ID,
     BOT_NAME,
     BOT_USER_ID,
@@ -18,7 +18,7 @@ from sandbox.slack_models import (
     Message,
     SlackError,
 )
-from sandbox.slack_workspace import SlackWorkspace
+from fakes.slack_workspace import SlackWorkspace
 
 JSON_FIELDS = ("blocks", "attachments", "view", "files", "metadata")
 Params = dict[str, Any]
