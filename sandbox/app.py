@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 import shutil
 import signal
@@ -16,9 +15,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, TextIO
 
-import boto3
 import yaml
-from moto.server import ThreadedMotoServer
 from waitress.server import create_server
 
 import bot
@@ -28,7 +25,7 @@ from fakes.fake_slack import FakeSlack
 from fakes.slack_signing import SlackClient
 from fakes.slack_workspace import SlackWorkspace
 from logs import setup_logging
-from sandbox import seed
+from sandbox import emulated_aws, seed
 from sandbox.page import ClockControl, SandboxPage
 
 HOST = "127.0.0.1"  # the sandbox never listens beyond this machine
@@ -67,6 +64,15 @@ class Sandbox:
     stops: list[Callable[[], Any]] = field(default_factory=list)
     server: Any = None
     runtime: Any = None
+    aws_endpoint: str = ""
+
+    @property
+    def db_path(self) -> Path:
+        return self.workdir / "gatehouse.db"
+
+    @property
+    def config_path(self) -> Path:
+        return self.workdir / "gatehouse.yml"
 
     def serve_forever(self) -> None:
         self.server.run()
@@ -81,49 +87,10 @@ class Sandbox:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-class _KnownEmulatorGaps(logging.Filter):
-    """moto logs a traceback for calls it does not emulate (CloudTrail LookupEvents); the bot
-    already reports a missing data source in the digest, so the terminal stays readable."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "has not been implemented" not in record.getMessage()
-
-
-class CloudTrailStandIn:
-    """moto does not emulate CloudTrail LookupEvents (each call fails after retries, which
-    slows every digest); the sandbox's account answers it at once, with no events."""
-
-    OPERATION = "CloudTrail_20131101.LookupEvents"  # the end of the X-Amz-Target header
-
-    def __init__(self, app: Callable[..., Any]) -> None:
-        self.app = app
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        if str(environ.get("HTTP_X_AMZ_TARGET", "")).endswith(self.OPERATION):
-            start_response("200 OK", [("Content-Type", "application/x-amz-json-1.1")])
-            return [b'{"Events": []}']
-        return self.app(environ, start_response)
-
-
 def start_aws(sandbox: Sandbox) -> str:
-    """moto's server on loopback, boto3 pointed at it with fake keys, the demo account in it."""
-    werkzeug = logging.getLogger("werkzeug")
-    werkzeug.setLevel(logging.WARNING)
-    werkzeug.addFilter(_KnownEmulatorGaps())
-    moto = ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)
-    moto.start()
-    sandbox.stops.append(moto.stop)
-    moto._server.app = CloudTrailStandIn(moto._server.app)  # werkzeug reads it per request
-    host, port = moto.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    for name in [n for n in os.environ if n.startswith("AWS_")]:
-        del os.environ[name]
-    os.environ.update({"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "sandbox",
-                       "AWS_SECRET_ACCESS_KEY": "sandbox", "AWS_DEFAULT_REGION": "us-east-1",
-                       "AWS_EC2_METADATA_DISABLED": "true"})
-    seed.seed_aws(boto3.client("iam", region_name="us-east-1", endpoint_url=endpoint))
-    seed.age_credentials()
-    return endpoint
+    """Emulated AWS whose clock is the sandbox's; its endpoint is kept for the CLI hint."""
+    sandbox.aws_endpoint = emulated_aws.start_aws(sandbox.clock, sandbox.stops)
+    return sandbox.aws_endpoint
 
 
 def start_slack(sandbox: Sandbox) -> FakeSlack:
@@ -135,15 +102,16 @@ def start_slack(sandbox: Sandbox) -> FakeSlack:
 
 
 def start_bot(sandbox: Sandbox, fake: FakeSlack, secret: str) -> Any:
-    federation = FakeFederation(HOST, 0).start()
+    federation = FakeFederation(HOST, 0, clock=sandbox.clock,
+                                session_end=emulated_aws.session_end).start()
     sandbox.stops.append(federation.stop)
-    config_path = sandbox.workdir / "gatehouse.yml"
+    config_path = sandbox.config_path
     config_path.write_text("# The sandbox's demo config (sandbox/seed.py writes it).\n"
                            + yaml.safe_dump(seed.demo_config(), sort_keys=False))
     env = load_environment({
         "SLACK_BOT_TOKEN": "xoxb-sandbox", "SLACK_SIGNING_SECRET": secret,
         "SLACK_API_URL": fake.api_url, "GATEHOUSE_CONFIG": str(config_path),
-        "GATEHOUSE_DB": str(sandbox.workdir / "gatehouse.db"),
+        "GATEHOUSE_DB": str(sandbox.db_path),
         "GATEHOUSE_FEDERATION_URL": federation.url, "HOST": HOST, "PORT": "0"})
     runtime = bot.build(env, load_config(config_path), clock=sandbox.clock)
     sandbox.stops.append(runtime.stop)
@@ -156,6 +124,13 @@ def finish_scheduled_jobs(runtime: Any) -> None:
     """Let a running job (the digest at start-up) end while AWS and Slack still answer."""
     if runtime.scheduler.running:
         runtime.scheduler.shutdown(wait=True)
+
+
+def daily_digest_if_due(runtime: Any) -> Callable[[], bool]:
+    """The daily digest's trigger on the sandbox clock: post today's digest if its time
+    (`digest.at`) has passed and it was not posted yet; the scheduler's cron runs on real time."""
+    feature = runtime.extras.get("digest")
+    return feature.catch_up if feature is not None else (lambda: False)
 
 
 def demo_info(config: Any) -> dict[str, Any]:
@@ -210,7 +185,8 @@ def start_sandbox(environ: Mapping[str, str]) -> Sandbox:
         server = serve(sandbox, dispatcher, int(port or DEFAULT_PORT), fixed=bool(port))
         sandbox.url = f"http://{HOST}:{server.effective_port}/"
         control = ClockControl(now=sandbox.clock, advance=sandbox.clock.advance,
-                               sweep=runtime.gh.sweep, idle=runtime.background.wait_idle)
+                               sweep=runtime.gh.sweep, idle=runtime.background.wait_idle,
+                               daily=daily_digest_if_due(runtime))
         dispatcher.page = SandboxPage(fake.workspace, SlackClient(sandbox.url, secret, fake=fake),
                                       control, demo_info(runtime.config), seed.CHANNEL_NAMES)
     except BaseException:
@@ -238,14 +214,27 @@ def run_sandbox(environ: Mapping[str, str], out: TextIO | None = None) -> int:
     _stop_on_sigterm()
     print(f"Gatehouse sandbox is running. Open {sandbox.url} in your browser.\n"
           "Emulated AWS account, demo Slack workspace, nothing leaves this machine. "
-          "Ctrl-C stops it.", file=out, flush=True)
+          "Ctrl-C stops it.\n" + cli_hint(sandbox), file=out, flush=True)
     try:
-        sandbox.serve_forever()
+        sandbox.serve_forever()  # waitress returns (rather than raise) on Ctrl-C
     except KeyboardInterrupt:
-        print("Stopping the sandbox…", file=out, flush=True)
+        pass
     finally:
+        print("Stopping the sandbox…", file=out, flush=True)
         sandbox.stop()
     return 0
+
+
+def cli_hint(sandbox: Sandbox) -> str:
+    """Where the sandbox keeps its data, and how to point the CLI at it from another terminal."""
+    env = {"GATEHOUSE_CONFIG": str(sandbox.config_path), "GATEHOUSE_DB": str(sandbox.db_path),
+           **emulated_aws.aws_environment(sandbox.aws_endpoint)}
+    exports = " ".join(f"{name}={value}" for name, value in env.items())
+    return (f"Database: {sandbox.db_path} (removed when the sandbox stops).\n"
+            "To run the command line against this sandbox, in another terminal:\n"
+            f"  export {exports}\n"
+            "  python bot.py audit verify\n"
+            "  python bot.py digest --print")
 
 
 def _stop_on_sigterm() -> None:

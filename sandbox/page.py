@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from domain.text import escape
-from fakes.slack_models import File, Message, SlackError, View
+from fakes.slack_models import File, Message, SlackError, User, View
 from fakes.slack_signing import SlackClient
 from fakes.slack_workspace import SlackWorkspace
 from sandbox.page_state import user_state
@@ -27,6 +28,8 @@ LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 MAX_ADVANCE_MINUTES = 7 * 24 * 60
 # Where each input element keeps what was entered, in `view.state.values`.
 STATE_KEYS = {"static_select": "selected_option", "datepicker": "selected_date"}
+# `@name` typed in the composer: not inside a word or an e-mail address, not already `<@…>`.
+TYPED_MENTION = re.compile(r"(?<![\w<@.])@([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
 class PageError(Exception):
@@ -35,12 +38,14 @@ class PageError(Exception):
 
 @dataclass
 class ClockControl:
-    """The sandbox's clock buttons: move the bot's clock, then run what fell due."""
+    """The sandbox's clock buttons: move the bot's clock, then run what fell due: the sweep's
+    jobs, then the daily digest once its time of day has passed."""
 
     now: Callable[[], datetime]
     advance: Callable[[int], datetime]
     sweep: Callable[[], int]
     idle: Callable[[], bool]
+    daily: Callable[[], bool] = lambda: False
 
     def move(self, minutes: int) -> dict[str, Any]:
         if not 1 <= minutes <= MAX_ADVANCE_MINUTES:
@@ -53,7 +58,16 @@ class ClockControl:
             ran += count
             if not count:
                 break
-        return {"ran": ran}
+        return {"ran": ran, "digest": self._daily_digest()}
+
+    def _daily_digest(self) -> bool:
+        try:
+            posted = self.daily()
+        except Exception:  # as the scheduler does: one failed run is logged, the page goes on
+            log.exception("the daily digest failed")
+            return False
+        self.idle()
+        return bool(posted)
 
 
 class SandboxPage:
@@ -137,9 +151,12 @@ class SandboxPage:
         text = str(body.get("text") or "").strip()
         if not channel or not text:
             raise PageError("Type a message or an /access command first.")
+        members = self.workspace.users()
         if not text.startswith("/"):
-            self.workspace.post_message(channel, text=escape(text), user=user)
+            text = slack_mentions(escape(text), members, with_name=False)
+            self.workspace.post_message(channel, text=text, user=user)
             return None
+        text = slack_mentions(text, members, with_name=True)
         command, _, rest = text.partition(" ")
         if command != "/access":
             self.workspace.post_ephemeral(channel, user, source="slackbot", text=(
@@ -237,6 +254,21 @@ class SandboxPage:
     def _clock_json(self) -> dict[str, Any]:
         now = self.clock.now()
         return {"now": now.isoformat(), "label": now.strftime("%a %d %b %Y, %H:%M UTC")}
+
+
+def slack_mentions(text: str, members: Iterable[User], *, with_name: bool) -> str:
+    """`@erin` becomes `<@U0ENGINEER|erin>` in a command (Slack escapes mentions for commands
+    whose manifest says `should_escape`) and `<@U0ENGINEER>` in a message; unknown names stay."""
+    by_handle = {m.name.lower(): m for m in members}
+
+    def mention(match: re.Match[str]) -> str:
+        typed = match.group(1).rstrip("._-")
+        member = by_handle.get(typed.lower())
+        if member is None:
+            return match.group(0)
+        rest = match.group(1)[len(typed):]
+        return (f"<@{member.id}|{member.name}>" if with_name else f"<@{member.id}>") + rest
+    return TYPED_MENTION.sub(mention, text)
 
 
 def input_states(view: View, values: dict[str, Any]) -> dict[str, dict[str, Any]]:

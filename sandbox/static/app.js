@@ -316,11 +316,77 @@
     if (text.startsWith("/access request")) {
       hint = "Roles: " + page.data.demo.roles.map((r) => `<code>${esc(r.name)}</code> ` +
         `${esc(r.description || "")}`).join(" · ") + ". Durations: 15m, 1h, 1h30m.";
+    } else if (/^\/access (rotate-key|audit)\b/.test(text)) {
+      hint = "Name a person with <code>@</code>: a list of members opens as you type " +
+        "(<code>@erin</code> is sent as a Slack mention).";
     } else if (text.startsWith("/")) {
       hint = "<code>/access request &lt;role&gt; &lt;duration&gt; &lt;reason&gt;</code>, " +
         "<code>/access list</code>, <code>/access pending</code>, <code>/access help</code>";
     }
     $("composer-hint").innerHTML = hint;
+  }
+
+  // ---- the member picker: `@` in the composer, as Slack offers ---------------------------
+
+  const picker = { start: -1, options: [], active: 0 };
+
+  function typedMention() {
+    const input = $("composer-input");
+    const before = input.value.slice(0, input.selectionStart);
+    const match = /(^|\s)@([\w.-]*)$/.exec(before);
+    return match ? { start: before.length - match[2].length - 1, query: match[2] } : null;
+  }
+
+  function members(query) {
+    const wanted = query.toLowerCase();
+    return Object.entries(page.data.users)
+      .filter(([id]) => id !== "U0GATEHOUSE")
+      .map(([id, user]) => ({ id, ...user }))
+      .filter((user) => user.handle.toLowerCase().startsWith(wanted) ||
+        user.name.toLowerCase().split(" ").some((part) => part.startsWith(wanted)));
+  }
+
+  function updatePicker() {
+    const element = $("mention-picker");
+    const typed = page.data && typedMention();
+    picker.options = typed ? members(typed.query) : [];
+    picker.start = typed ? typed.start : -1;
+    picker.active = Math.min(picker.active, Math.max(0, picker.options.length - 1));
+    element.hidden = !picker.options.length;
+    element.innerHTML = picker.options.map((user, index) =>
+      `<li class="mention-option${index === picker.active ? " active" : ""}" role="option" ` +
+      `aria-selected="${index === picker.active}" data-handle="${esc(user.handle)}">` +
+      `${avatar(user.id, "small")}<b>${esc(user.name)}</b>` +
+      `<span class="mention-handle">@${esc(user.handle)}</span></li>`).join("");
+  }
+
+  function pickMember(handle) {
+    const input = $("composer-input");
+    const end = input.selectionStart;
+    const text = input.value.slice(0, picker.start) + `@${handle} ` + input.value.slice(end);
+    const cursor = picker.start + handle.length + 2;
+    input.value = text;
+    input.focus();
+    input.setSelectionRange(cursor, cursor);
+    picker.active = 0;
+    updatePicker();
+    updateComposerHint();
+  }
+
+  function onComposerKey(event) {
+    if ($("mention-picker").hidden) return;
+    const count = picker.options.length;
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      picker.active = (picker.active + (event.key === "ArrowDown" ? 1 : count - 1)) % count;
+      updatePicker();
+    } else if (event.key === "Enter" || event.key === "Tab") {
+      pickMember(picker.options[picker.active].handle);
+    } else if (event.key === "Escape") {
+      $("mention-picker").hidden = true;
+    } else {
+      return;
+    }
+    event.preventDefault();
   }
 
   function renderThread() {
@@ -388,6 +454,7 @@
     const channel = currentChannel();
     input.value = "";
     updateComposerHint();
+    updatePicker();
     const answer = await post("/page/send", { user: page.user, channel: channel.id, text });
     if (!answer) input.value = text;
   }
@@ -505,6 +572,7 @@
       }],
       [".thread-close", () => { page.thread = null; renderThread(); }],
       [".hint-go", (el) => hintStep(el.dataset.step)],
+      [".mention-option", (el) => pickMember(el.dataset.handle)],
       ["[data-modal-close]", (el) => post("/page/close", { user: page.user,
         view_id: el.closest(".bk-modal").dataset.viewId })],
       ["[data-modal-submit]", (el) => submitModal({ target: el, preventDefault() {} })],
@@ -540,7 +608,14 @@
         if (form) post("/page/close", { user: page.user, view_id: form.dataset.viewId });
       }
     });
-    $("composer-input").addEventListener("input", updateComposerHint);
+    $("composer-input").addEventListener("input", () => {
+      updateComposerHint();
+      updatePicker();
+    });
+    $("composer-input").addEventListener("keydown", onComposerKey);
+    $("composer-input").addEventListener("blur", () => setTimeout(() => {
+      $("mention-picker").hidden = true;
+    }, 150));
     refresh().then(poll, () => { toast("The sandbox is not answering.", true, 0); poll(); });
   }
 

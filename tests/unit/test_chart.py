@@ -7,7 +7,19 @@ import zlib
 
 import pytest
 
-from handlers.chart import BAR, NO_DATA, PNG_SIGNATURE, TODAY, WHITE, bar_chart_png, encode_png
+from handlers.chart import (
+    BAR,
+    GLYPH_HEIGHT,
+    INK,
+    NO_DATA,
+    PNG_SIGNATURE,
+    SCALE,
+    TODAY,
+    WHITE,
+    bar_chart_png,
+    encode_png,
+    text_width,
+)
 
 
 def chunks(png: bytes) -> list[tuple[bytes, bytes]]:
@@ -44,13 +56,43 @@ def test_thirty_bars_decode_with_the_right_size_and_colours():
     values = [None] * 5 + list(range(1, 25)) + [30]
     png = bar_chart_png(values, bar=10, gap=2, height=100, margin=5)
     width, height, rows = decode(png)
-    assert (width, height) == (5 * 2 + 30 * 12 - 2, 100)
-    baseline = height - 5 - 1
-    assert pixel(rows, 5, baseline) == NO_DATA                 # a day with no digest
-    assert pixel(rows, 5 + 5 * 12, baseline) == BAR             # the first day with one
-    today = 5 + 29 * 12
-    assert pixel(rows, today, baseline) == TODAY and pixel(rows, today, 5) == TODAY  # tallest
-    assert pixel(rows, 5 + 5 * 12, 30) == WHITE                 # a short bar stays short
+    plot_left = 5 + text_width("30") + 2 * SCALE   # the scale's widest number, then the axis
+    assert (width, height) == (plot_left + 30 * 12 - 2 + 5, 100)
+    baseline = height - 5 - GLYPH_HEIGHT - 2 * SCALE - 1
+    assert pixel(rows, plot_left, baseline) == NO_DATA         # a day with no digest
+    assert pixel(rows, plot_left + 5 * 12, baseline) == BAR     # the first day with one
+    today = plot_left + 29 * 12
+    plot_top = 5 + GLYPH_HEIGHT + 2 * SCALE
+    assert pixel(rows, today, baseline) == TODAY and pixel(rows, today, plot_top) == TODAY
+    assert pixel(rows, plot_left + 5 * 12, plot_top + 5) == WHITE  # a short bar stays short
+
+
+def ink_columns(rows: list[bytes], top: int, bottom: int) -> list[int]:
+    return sorted({x for y in range(top, bottom) for x in range(len(rows[y]) // 3)
+                   if pixel(rows, x, y) == INK})
+
+
+def test_the_axes_are_labelled_with_the_title_the_scale_and_the_days():
+    width, height, rows = decode(bar_chart_png([None] * 20 + [3, 5, 8, 20, 18, 17, 15, 14, 20, 20]))
+    title = ink_columns(rows, 0, 6 + GLYPH_HEIGHT)
+    assert title[0] == 6 and title[-1] < 6 + text_width("OPEN FINDINGS")
+    under = ink_columns(rows, height - 6 - GLYPH_HEIGHT, height - 6)
+    assert under[0] < width // 3, "the first day is labelled (29 DAYS AGO)"
+    assert under[-1] > width * 2 // 3, "today is labelled"
+    plot_top = 6 + GLYPH_HEIGHT + 2 * SCALE
+    scale = ink_columns(rows, plot_top, height - 6 - GLYPH_HEIGHT)
+    assert scale and scale[-1] < 6 + text_width("20") + 2 * SCALE, "0 and 20 left of the axis"
+
+
+def test_a_label_that_does_not_fit_is_left_out_rather_than_overlapping():
+    _, height, rows = decode(bar_chart_png([4, 5], first="A LONG TIME AGO"))
+    under = ink_columns(rows, height - 6 - GLYPH_HEIGHT, height - 6)
+    assert len(under) <= text_width("TODAY")
+
+
+def test_the_chart_fits_a_narrow_panel():
+    width, _, _ = decode(bar_chart_png([1] * 30))
+    assert width <= 400
 
 
 def test_an_empty_history_still_draws():
