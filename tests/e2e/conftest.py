@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 import yaml
-from waitress.server import create_server
 
 import bot
 from config import load_config, load_environment
 from fakes.fake_federation import FakeFederation
 from fakes.fake_slack import FakeSlack
+from fakes.http_server import BackgroundServer
 from fakes.slack_signing import SlackClient
 
 SECRET = "test-signing-secret"
@@ -160,9 +160,8 @@ def start_bot(tmp_path: Path, aws, slack: FakeSlack, federation: FakeFederation,
            "GATEHOUSE_DB": str(tmp_path / db_name), "GATEHOUSE_FEDERATION_URL": federation.url,
            "HOST": "127.0.0.1", "PORT": "0"}
     runtime = bot.build(load_environment(env), load_config(config_path), clock=clock)
-    server = create_server(runtime.wsgi(), host="127.0.0.1", port=0, threads=8)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
+    server = BackgroundServer(runtime.wsgi(), threads=8).start()
+    thread = server.thread
     url = f"http://127.0.0.1:{server.effective_port}"
     return Harness(runtime=runtime, slack=slack, client=SlackClient(url, SECRET, fake=slack),
                    clock=clock, url=url, env=env, iam=aws.client("iam"), server=server,
