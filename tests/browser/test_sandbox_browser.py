@@ -28,8 +28,8 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="module")
-def sandbox_url():
-    """`python bot.py sandbox` as a user runs it; Ctrl-C must stop it cleanly."""
+def sandbox_process():
+    """`python bot.py sandbox` as a user runs it; Ctrl-C must stop it cleanly, and say so."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with open(ARTIFACTS / "sandbox-stderr.log", "w") as errors:
         process = subprocess.Popen(
@@ -37,15 +37,26 @@ def sandbox_url():
             env={**os.environ, "PORT": "0", "LOG_LEVEL": "WARNING"},
             stdout=subprocess.PIPE, stderr=errors)
         lines = _lines(process)
+        printed: list[str] = []
         try:
-            first = lines.get(timeout=60)
-            match = re.search(r"http://127\.0\.0\.1:\d+/", first)
-            assert match, f"the sandbox did not print its address: {first!r}"
-            yield match.group(0)
+            printed.append(lines.get(timeout=60))
+            match = re.search(r"http://127\.0\.0\.1:\d+/", printed[0])
+            assert match, f"the sandbox did not print its address: {printed[0]!r}"
+            while not printed[-1].strip().startswith("python bot.py digest"):
+                printed.append(lines.get(timeout=10))
+            yield match.group(0), printed
         finally:
             process.send_signal(signal.SIGINT)
             code = process.wait(timeout=60)
+    while not lines.empty():
+        printed.append(lines.get())
     assert code == 0, f"the sandbox exited with {code} after Ctrl-C"
+    assert "Stopping the sandbox…" in printed[-1]
+
+
+@pytest.fixture(scope="module")
+def sandbox_url(sandbox_process):
+    return sandbox_process[0]
 
 
 def _lines(process: subprocess.Popen) -> queue.Queue:
@@ -136,3 +147,128 @@ def walk_through(page: Page) -> None:
     expect(page.locator("#timeline")).not_to_contain_text("AWS_SECRET_ACCESS_KEY")
     expect(page.locator("#timeline")).not_to_contain_text("federation")
     shot(page, "6-engineer-dm-after-2h")
+
+
+def test_the_command_line_runs_against_the_running_sandbox(sandbox_process):
+    _, printed = sandbox_process
+    text = "".join(printed)
+    database = re.search(r"Database: (\S+gatehouse\.db)", text)
+    assert database and Path(database.group(1)).exists()
+    exports = re.search(r"export (.+)", text).group(1).split()
+    env = {**os.environ, **dict(pair.split("=", 1) for pair in exports)}
+    verify = subprocess.run([sys.executable, "bot.py", "audit", "verify"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert verify.returncode == 0 and verify.stdout.startswith("audit: ok"), verify.stderr
+    digest = subprocess.run([sys.executable, "bot.py", "digest", "--print"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert "account 123456789012" in digest.stdout, digest.stderr
+
+
+def test_mentions_key_ages_console_links_and_the_daily_digest(page):
+    try:
+        mentions_and_key_ages(page)
+        console_links(page)
+        daily_digest(page)
+    except BaseException:
+        shot(page, "failure-2")
+        raise
+
+
+def send(page: Page, text: str) -> None:
+    page.fill("#composer-input", text)
+    page.press("#composer-input", "Enter")
+    expect(page.locator("#composer-input")).to_have_value("")
+
+
+def mentions_and_key_ages(page: Page) -> None:
+    """Item 1: `@` offers members and is sent as a mention; item 20: a key made now is new."""
+    page.click(".clock-button[data-minutes='60']")  # the emulator moves with the bot's clock
+    expect(page.locator(".clock-button").first).to_be_enabled()
+    switch_to(page, "U0ADMIN")
+    page.click("[data-open=C0GENERAL]")
+    page.fill("#composer-input", "")
+    page.type("#composer-input", "/access rotate-key @er")
+    picker = page.locator("#mention-picker")
+    expect(picker).to_be_visible()
+    expect(picker.locator(".mention-option")).to_have_count(1)
+    expect(picker).to_contain_text("Erin Engineer")
+    shot(page, "7-member-picker")
+    page.press("#composer-input", "Enter")
+    expect(page.locator("#composer-input")).to_have_value("/access rotate-key @erin ")
+    expect(picker).to_be_hidden()
+    page.press("#composer-input", "Enter")
+    answer = page.locator("#timeline .msg.ephemeral", has_text="Rotated")
+    expect(answer).to_contain_text("@Erin Engineer")
+    expect(page.locator("#timeline")).not_to_contain_text("Name the person")
+
+    switch_to(page, "U0ENGINEER")
+    send(page, "/access list")
+    keys = page.locator("#timeline .msg.ephemeral", has_text="Access key").last
+    expect(keys).to_contain_text("under an hour old")
+    expect(keys).to_contain_text("120 days old")
+    shot(page, "8-key-ages")
+
+
+def console_links(page: Page) -> None:
+    """Item 22: the console page checks the sign-in token and shows expired as expired."""
+    send(page, "/access request sandbox 1h try the console")
+    page.click("[data-open=app]")
+    page.click(".tab[data-tab=messages]")
+    dm = page.locator("#timeline .msg", has_text="Access to sandbox")
+    link = dm.locator("button", has_text="Open the AWS console").get_attribute("data-url")
+    console = page.context.browser.new_page()
+    console.goto(link)
+    expect(console.locator("body")).to_contain_text("Signed in with a Gatehouse grant")
+    console.goto(re.sub(r"SigninToken=[^&]+", "SigninToken=made-up", link))
+    expect(console.locator("body")).to_contain_text("not valid")
+    page.click(".clock-button[data-minutes='60']")
+    expect(page.locator(".clock-button").first).to_be_enabled()
+    page.click(".clock-button[data-minutes='15']")
+    expect(page.locator(".clock-button").first).to_be_enabled()
+    console.goto(link)
+    expect(console.locator("body")).to_contain_text("Session expired")
+    console.screenshot(path=str(ARTIFACTS / "9-console-expired.png"))
+    console.close()
+
+
+def daily_digest(page: Page) -> None:
+    """Item 21: the daily digest is posted in #hygiene once the clock passes `digest.at`."""
+    switch_to(page, "U0ADMIN")
+    page.click("[data-open=C0HYGIENE]")
+    digests = page.locator("#timeline .msg", has_text="IAM hygiene digest")
+    before = digests.count()
+    for _ in range(25):  # at most a day of +1 h, whatever the time of day the test runs
+        page.click(".clock-button[data-minutes='60']")
+        expect(page.locator(".clock-button").first).to_be_enabled(timeout=60_000)
+        if digests.count() > before:
+            break
+    expect(digests).to_have_count(before + 1)
+    digests.last.locator(".replies-link").click()
+    chart = page.locator(".thread .file img")
+    chart.scroll_into_view_if_needed()
+    expect(chart).to_be_visible()
+    fits = page.evaluate("""() => {
+        const img = document.querySelector('.thread .file img').getBoundingClientRect();
+        const panel = document.querySelector('.thread').getBoundingClientRect();
+        return img.right <= panel.right + 1 && img.left >= panel.left;
+    }""")
+    assert fits, "the trend chart overflows the thread panel"
+    shot(page, "10-digest-thread")
+
+
+@pytest.mark.parametrize("width", [420, 1024])
+def test_the_layout_holds_at_narrow_widths(sandbox_url, width):
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": width, "height": 800})
+        page.goto(sandbox_url)
+        expect(page.locator("#hint")).to_contain_text("Try this")
+        overflow = page.evaluate("document.documentElement.scrollWidth")
+        assert overflow <= width, f"the page is {overflow} px wide in a {width} px window"
+        steps = page.locator("#hint-steps li")
+        expect(steps).to_have_count(4)
+        steps.last.scroll_into_view_if_needed()
+        expect(steps.last).to_be_in_viewport()
+        expect(page.locator("#composer-input")).to_be_visible()
+        shot(page, f"layout-{width}")
+        browser.close()
