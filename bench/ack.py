@@ -13,14 +13,14 @@ from bench.common import (
     ms,
     percentile,
 )
-from fakes.slack_signing import FORM, SlackClient, form_body, slash_command_fields
+from fake_services.slack_signing import FORM, SlackClient, form_body, slash_command_fields
 
 COMMANDS = {"help": "help", "list": "list", "request": "request dev 1h benchmark {n}"}
 
 
 def body(stack: Stack, user: str, text: str) -> str:
     name = f"ack{time.perf_counter_ns()}"
-    from fakes.slack_models import ResponseTarget
+    from fake_services.slack_models import ResponseTarget
 
     stack.slack.expect_response(name, ResponseTarget(user, "C0GENERAL"))
     return form_body(slash_command_fields(

@@ -7,7 +7,7 @@ import threading
 import time
 
 from bench.common import APPROVALS, SECRET, Section, Stack, gatehouse_process, ms, percentile
-from fakes.slack_signing import SlackClient
+from fake_services.slack_signing import SlackClient
 
 ACK_DEADLINE = 3.0
 

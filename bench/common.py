@@ -86,8 +86,8 @@ class Stack:
     def __init__(self) -> None:
         from moto.server import ThreadedMotoServer
 
-        from fakes.fake_federation import FakeFederation
-        from fakes.fake_slack import FakeSlack
+        from fake_services.fake_federation import FakeFederation
+        from fake_services.fake_slack import FakeSlack
 
         for name in ("werkzeug", "moto"):
             logging.getLogger(name).setLevel(logging.ERROR)

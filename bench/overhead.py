@@ -16,7 +16,7 @@ from bench.common import (
     ms,
     percentile,
 )
-from fakes.slack_signing import SlackClient
+from fake_services.slack_signing import SlackClient
 
 
 class Stopwatch:

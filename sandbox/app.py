@@ -20,10 +20,10 @@ from waitress.server import create_server
 
 import bot
 from config import load_config, load_environment
-from fakes.fake_federation import FakeFederation
-from fakes.fake_slack import FakeSlack
-from fakes.slack_signing import SlackClient
-from fakes.slack_workspace import SlackWorkspace
+from fake_services.fake_federation import FakeFederation
+from fake_services.fake_slack import FakeSlack
+from fake_services.slack_signing import SlackClient
+from fake_services.slack_workspace import SlackWorkspace
 from logs import setup_logging
 from sandbox import emulated_aws, seed
 from sandbox.page import ClockControl, SandboxPage

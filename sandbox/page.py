@@ -15,9 +15,9 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from domain.text import escape
-from fakes.slack_models import File, Message, SlackError, User, View
-from fakes.slack_signing import SlackClient
-from fakes.slack_workspace import SlackWorkspace
+from fake_services.slack_models import File, Message, SlackError, User, View
+from fake_services.slack_signing import SlackClient
+from fake_services.slack_workspace import SlackWorkspace
 from sandbox.page_state import user_state
 
 log = logging.getLogger("gatehouse.sandbox")

@@ -6,9 +6,9 @@ import mimetypes
 from collections.abc import Iterable
 from typing import Any
 
-from fakes.slack_models import BOT_NAME, BOT_USER_ID, Ephemeral, File, Message, View
-from fakes.slack_payloads import channel_name
-from fakes.slack_workspace import SlackWorkspace
+from fake_services.slack_models import BOT_NAME, BOT_USER_ID, Ephemeral, File, Message, View
+from fake_services.slack_payloads import channel_name
+from fake_services.slack_workspace import SlackWorkspace
 
 DM_NAME = "Gatehouse"
 

@@ -11,7 +11,7 @@ import threading
 import requests
 import yaml
 
-from fakes.slack_signing import SlackClient
+from fake_services.slack_signing import SlackClient
 from tests.adversarial import invariants
 from tests.adversarial.checks import message_text
 from tests.e2e.conftest import ADMIN, LEAD, SECRET, base_config

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from fakes.slack_signing import SlackClient
+from fake_services.slack_signing import SlackClient
 from tests.adversarial import invariants
 from tests.adversarial.checks import (
     deleted_keys_shown,

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.errors import UserError
-from fakes.slack_models import ResponseTarget
-from fakes.slack_signing import (
+from fake_services.slack_models import ResponseTarget
+from fake_services.slack_signing import (
     FORM,
     JSON,
     block_actions_payload,

@@ -14,10 +14,10 @@ import yaml
 
 import bot
 from config import load_config, load_environment
-from fakes.fake_federation import FakeFederation
-from fakes.fake_slack import FakeSlack
-from fakes.http_server import BackgroundServer
-from fakes.slack_signing import SlackClient
+from fake_services.fake_federation import FakeFederation
+from fake_services.fake_slack import FakeSlack
+from fake_services.http_server import BackgroundServer
+from fake_services.slack_signing import SlackClient
 
 SECRET = "test-signing-secret"
 ACCOUNT = "123456789012"

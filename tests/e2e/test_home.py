@@ -2,7 +2,7 @@
 
 import json
 
-from fakes.slack_signing import JSON
+from fake_services.slack_signing import JSON
 from tests.e2e.conftest import ADMIN, DEV, LEAD, OTHER
 from tests.e2e.test_access_flow import file_request
 

@@ -11,7 +11,7 @@ import time
 import requests
 import yaml
 
-from fakes.slack_signing import SlackClient
+from fake_services.slack_signing import SlackClient
 from tests.e2e.conftest import SECRET, base_config, create_roles
 
 

@@ -3,7 +3,7 @@
 import pytest
 from slack_sdk import WebClient
 
-from fakes.fake_slack import FakeSlack
+from fake_services.fake_slack import FakeSlack
 
 
 @pytest.fixture(scope="module")

@@ -16,9 +16,9 @@ from slack_sdk.http_retry import builtin_handlers
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 
-from fakes.fake_slack import FakeSlack
-from fakes.slack_models import BOT_ID, BOT_USER_ID, TEAM_ID
-from fakes.slack_workspace import SlackWorkspace
+from fake_services.fake_slack import FakeSlack
+from fake_services.slack_models import BOT_ID, BOT_USER_ID, TEAM_ID
+from fake_services.slack_workspace import SlackWorkspace
 from tests.slack_examples import BUTTONS, MODAL
 
 # -- Web API -------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ import socket
 
 import requests
 
-from fakes.http_server import BackgroundServer
+from fake_services.http_server import BackgroundServer
 
 
 def hello(environ, start_response):

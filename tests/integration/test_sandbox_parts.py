@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
-from fakes.fake_federation import FakeFederation
-from fakes.slack_models import User
+from fake_services.fake_federation import FakeFederation
+from fake_services.slack_models import User
 from sandbox.emulated_aws import follow_clock, session_end
 from sandbox.page import ClockControl, slack_mentions
 

@@ -17,7 +17,7 @@ from slack_sdk.webhook import WebhookClient
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from fakes.slack_signing import SlackClient, sign, signed_headers
+from fake_services.slack_signing import SlackClient, sign, signed_headers
 from tests.slack_examples import BUTTONS, MODAL
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"

@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from fakes.slack_models import (
+from fake_services.slack_models import (
     BOT_ID,
     BOT_NAME,
     BOT_USER_ID,
@@ -18,7 +18,7 @@ from fakes.slack_models import (
     Message,
     SlackError,
 )
-from fakes.slack_workspace import SlackWorkspace
+from fake_services.slack_workspace import SlackWorkspace
 
 JSON_FIELDS = ("blocks", "attachments", "view", "files", "metadata")
 Params = dict[str, Any]

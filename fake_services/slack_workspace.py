@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from fakes.slack_models import (
+from fake_services.slack_models import (
     BOT_USER_ID,
     Blocks,
     Call,
@@ -23,7 +23,7 @@ from fakes.slack_models import (
     User,
     View,
 )
-from fakes.slack_views import ViewStore
+from fake_services.slack_views import ViewStore
 
 ChangeHook = Callable[[str], None]
 T = TypeVar("T")

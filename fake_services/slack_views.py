@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from fakes.slack_models import SlackError, View
+from fake_services.slack_models import SlackError, View
 
 TRIGGER_LIFETIME = 3.0  # seconds Slack lets an app use a trigger id
 MAX_STACK = 3  # modals Slack keeps in one stack

@@ -6,7 +6,7 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
-from fakes.slack_models import APP_ID, BOT_USER_ID, TEAM_DOMAIN, TEAM_ID, Blocks
+from fake_services.slack_models import APP_ID, BOT_USER_ID, TEAM_DOMAIN, TEAM_ID, Blocks
 
 VERIFICATION_TOKEN = "gatehouse-verification-token"  # Slack's legacy `token` field
 FORM = "application/x-www-form-urlencoded"

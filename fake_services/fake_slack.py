@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from fakes.slack_models import (
+from fake_services.slack_models import (
     Call,
     Ephemeral,
     File,
@@ -22,8 +22,8 @@ from fakes.slack_models import (
     User,
     View,
 )
-from fakes.slack_web_api import SlackWebApi, decode_params
-from fakes.slack_workspace import ChangeHook, SlackWorkspace
+from fake_services.slack_web_api import SlackWebApi, decode_params
+from fake_services.slack_workspace import ChangeHook, SlackWorkspace
 
 T = TypeVar("T")
 WsgiEnviron = dict[str, Any]

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
-from fakes.slack_models import TEAM_ID, Ephemeral, Message, ResponseTarget, SlackError, View
-from fakes.slack_payloads import (
+from fake_services.slack_models import TEAM_ID, Ephemeral, Message, ResponseTarget, SlackError, View
+from fake_services.slack_payloads import (
     FORM,
     JSON,
     app_home_opened_envelope,
@@ -33,7 +33,7 @@ from fakes.slack_payloads import (
 )
 
 if TYPE_CHECKING:
-    from fakes.fake_slack import FakeSlack
+    from fake_services.fake_slack import FakeSlack
 
 __all__ = [
     "FORM", "JSON", "SlackClient", "app_home_opened_envelope", "block_actions_payload",
