@@ -12,7 +12,7 @@ from aws.clients import AwsClients
 from aws.errors import AwsError, aws_errors
 from domain.iam import AccessKey, IamUser, NewAccessKey
 
-log = logging.getLogger("aws.keys")
+log = logging.getLogger("aws.keys")  # the logger name the log lines have always carried
 
 _NOT_RECORDED = "N/A"
 DIRECTORY_MAX_AGE = timedelta(minutes=15)
