@@ -39,7 +39,7 @@ from storage.rotations import KeyRequests, RotationRepository
 
 
 @dataclass(frozen=True)
-class Rotation:
+class RotationFeature:
     """Key rotation, built: the commands, the recovery (resumed at start) and the job table."""
 
     commands: RotationCommands
@@ -56,7 +56,7 @@ def rotation_settings(config: Config) -> RotationSettings:
 
 def build_rotation(config: Config, clients: AwsClients, store: Store, repo: Repository,
                    jobs: JobQueue, audit: AuditLog, notifier: SlackNotifier,
-                   access: AccessService) -> Rotation:
+                   access: AccessService) -> RotationFeature:
     settings = rotation_settings(config)
     iam = IamAccessKeys(clients, settings.iam_user_tag)
     rotations = RotationRepository(store, audit)
@@ -67,7 +67,8 @@ def build_rotation(config: Config, clients: AwsClients, store: Store, repo: Repo
                        recovery, retirer)
     commands = RotationCommands(settings, rotations, iam, issuer, retirer, KeyRequests(repo),
                                 access, repo, notifier, jobs, store, audit)
-    return Rotation(commands, recovery, {**recovery.job_handlers(), **retirer.job_handlers()})
+    job_handlers = {**recovery.job_handlers(), **retirer.job_handlers()}
+    return RotationFeature(commands, recovery, job_handlers)
 
 
 def build_digest_service(config: Config, clients: AwsClients, store: Store,
