@@ -91,9 +91,8 @@ def build(env: Any, config: Any, *, clock: Callable[[], datetime] | None = None,
 
     from aws.clients import AwsClients
     from aws.grants import AwsGrants
-    from handlers.digest_listeners import register_digest
+    from feature_wiring import register_digest, register_keys
     from handlers.home import register_home
-    from handlers.keys import register_keys
     from handlers.listeners import register
     from handlers.notifier import SlackNotifier
     from handlers.replies import Background

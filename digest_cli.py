@@ -26,9 +26,7 @@ def print_digest(environ: Mapping[str, str], post: bool, *, now: datetime | None
     config = load_config(env.config_path)
     clients = aws_clients or AwsClients.from_environment(env.aws_region)
     moment = now or utcnow()
-    service, store = _service(env, config, clients, post=post)
-    if sleep is not None:
-        service.sleep = sleep
+    service, store = _service(env, config, clients, post=post, sleep=sleep)
     try:
         if not post:
             digest, _ = service.build(moment)
@@ -45,11 +43,12 @@ def print_digest(environ: Mapping[str, str], post: bool, *, now: datetime | None
         store.close()
 
 
-def _service(env: Any, config: Any, clients: Any, *, post: bool) -> tuple[Any, Any]:
-    from services.digest import DigestService
-    from storage.audit import AuditLog
+def _service(env: Any, config: Any, clients: Any, *, post: bool,
+             sleep: Callable[[float], None] | None) -> tuple[Any, Any]:
+    import time
+
+    from feature_wiring import build_digest_service
     from storage.database import open_store
-    from storage.digests import DigestStore
 
     store = open_store(env.db_path)
     publisher = None
@@ -63,5 +62,5 @@ def _service(env: Any, config: Any, clients: Any, *, post: bool) -> tuple[Any, A
             store.close()
             raise ConfigError(problems)
         publisher = SlackDigestPublisher(slack_client(env), config.digest.channel or "").publish
-    return DigestService(config, DigestStore(store), AuditLog(store), clients,
-                         publisher=publisher), store
+    return build_digest_service(config, clients, store, publisher,
+                                sleep=sleep or time.sleep), store

@@ -15,6 +15,8 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from domain.errors import CloudError
+
 # Why AWS said no, keyed by (operation, code) first and by code alone second.
 _HINTS: dict[tuple[str, str] | str, str] = {
     ("AssumeRole", "AccessDenied"): (
@@ -41,13 +43,8 @@ _HINTS: dict[tuple[str, str] | str, str] = {
 }
 
 
-class AwsError(Exception):
+class AwsError(CloudError):
     """An AWS call failed; `message` is fit to show a Slack user, `code` is AWS's error code."""
-
-    def __init__(self, message: str, code: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
 
 
 @contextmanager

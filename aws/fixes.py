@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 
 from botocore.client import BaseClient
 
+from aws.access_keys import set_key_status
+from aws.clients import AwsClients
 from aws.errors import AwsError, aws_errors
-from aws.keys import set_key_status
 
 SAME_KEY_SECONDS = 2
 
@@ -57,6 +58,20 @@ def remove_console_password(iam: BaseClient, user_name: str) -> bool:
             return False
         raise
     return True
+
+
+class IamFixes:
+    """Implements the digest's fixes port on the account's IAM client."""
+
+    def __init__(self, clients: AwsClients) -> None:
+        self.clients = clients
+
+    def deactivate_key_in_slot(self, user_name: str, slot: int,
+                               created: datetime | None = None) -> tuple[str, bool]:
+        return deactivate_key_in_slot(self.clients.iam(), user_name, slot, created)
+
+    def remove_console_password(self, user_name: str) -> bool:
+        return remove_console_password(self.clients.iam(), user_name)
 
 
 def _utc(moment: datetime) -> datetime:

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from enum import StrEnum
-from typing import Protocol
 
 from domain.errors import UserError
+from domain.iam import AccessKey
 
 MAX_KEYS = 2  # IAM allows two access keys per user
 SECRET_LIFETIME = timedelta(hours=1)  # the DM loses the secret after this, stored or not
 WARNING_NOTICE = timedelta(hours=4)  # after an "old key still used" warning, until deactivation
 POSTPONEMENT = timedelta(hours=24)
 MAX_POSTPONEMENTS = 3
+AUDIT_ROLE = "access-key"  # the audit log's role column for every key-rotation entry
+ISO_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # as the audit log writes its own times
 
 
 class RotationState(StrEnum):
@@ -48,20 +50,6 @@ TRANSITIONS: dict[RotationState, dict[RotationState, str]] = {
 
 class IllegalMove(Exception):
     """A move the rotation state machine does not allow, such as delivering twice."""
-
-
-class KeyFacts(Protocol):
-    """What the rules need to know about one access key."""
-
-    key_id: str
-    status: str
-    created: datetime
-    last_used: datetime | None
-    last_used_service: str | None
-    last_used_region: str | None
-
-    @property
-    def is_active(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -103,10 +91,14 @@ class RotationPlan:
     old_key_id: str | None
 
 
+class RotationInProgress(UserError):
+    """Another rotation of the same IAM user is still open."""
+
+
 class KeySlotsFull(UserError):
     """The IAM user already has two keys; `inactive` are those that may be deleted first."""
 
-    def __init__(self, message: str, keys: Sequence[KeyFacts]) -> None:
+    def __init__(self, message: str, keys: Sequence[AccessKey]) -> None:
         super().__init__(message)
         self.keys = tuple(keys)
         self.inactive = tuple(key for key in keys if not key.is_active)
@@ -124,14 +116,14 @@ def audit_action(source: RotationState, target: RotationState) -> str:
     return action
 
 
-def plan_rotation(keys: Sequence[KeyFacts], iam_user: str, now: datetime) -> RotationPlan:
+def plan_rotation(keys: Sequence[AccessKey], iam_user: str, now: datetime) -> RotationPlan:
     """Retire the one existing key (if any); refuse when both key slots are taken."""
     if len(keys) >= MAX_KEYS:
         raise KeySlotsFull(slots_full_message(keys, iam_user, now), keys)
     return RotationPlan(tuple(key.key_id for key in keys), keys[0].key_id if keys else None)
 
 
-def slots_full_message(keys: Sequence[KeyFacts], iam_user: str, now: datetime) -> str:
+def slots_full_message(keys: Sequence[AccessKey], iam_user: str, now: datetime) -> str:
     listed = "\n".join(f"• {describe_key(key, now)}" for key in keys)
     if any(not key.is_active for key in keys):
         advice = "Delete the inactive key to make room, and the rotation goes on."
@@ -143,7 +135,7 @@ def slots_full_message(keys: Sequence[KeyFacts], iam_user: str, now: datetime) -
             f"{listed}\n{advice}")
 
 
-def orphan_key(rotation: Rotation, current: Sequence[KeyFacts]) -> str | None:
+def orphan_key(rotation: Rotation, current: Sequence[AccessKey]) -> str | None:
     """The key this rotation created but never delivered: recorded, or new since it began."""
     if rotation.new_key_id:
         return rotation.new_key_id
@@ -151,7 +143,7 @@ def orphan_key(rotation: Rotation, current: Sequence[KeyFacts]) -> str | None:
     return max(fresh, key=lambda key: key.created).key_id if fresh else None
 
 
-def used_since_new_key(old: KeyFacts, rotation: Rotation) -> bool:
+def used_since_new_key(old: AccessKey, rotation: Rotation) -> bool:
     """True when the old key signed a request after the new key was created (AWS's clock)."""
     created = rotation.new_key_created
     return old.last_used is not None and created is not None and old.last_used > created
@@ -166,8 +158,13 @@ def postponed_until(rotation: Rotation, now: datetime) -> datetime:
     return max(current, now) + POSTPONEMENT
 
 
-def find_key(keys: Sequence[KeyFacts], key_id: str | None) -> KeyFacts | None:
+def find_key(keys: Sequence[AccessKey], key_id: str | None) -> AccessKey | None:
     return next((key for key in keys if key.key_id == key_id), None)
+
+
+def iso_time(moment: datetime) -> str:
+    """A UTC timestamp that sorts as text, such as 2026-11-29T09:00:00Z."""
+    return moment.astimezone(timezone.utc).strftime(ISO_FORMAT)
 
 
 def stamp(moment: datetime | None) -> str:
@@ -182,14 +179,14 @@ def age_text(created: datetime, now: datetime) -> str:
     return f"{hours} h old" if hours else "under an hour old"
 
 
-def last_use_text(key: KeyFacts) -> str:
+def last_use_text(key: AccessKey) -> str:
     if key.last_used is None:
         return "never used"
     where = ", ".join(part for part in (key.last_used_service, key.last_used_region) if part)
     return f"last used {stamp(key.last_used)}" + (f" ({where})" if where else "")
 
 
-def describe_key(key: KeyFacts, now: datetime) -> str:
+def describe_key(key: AccessKey, now: datetime) -> str:
     """`AKIA…` active, 12 days old, last used 2026-11-28 14:00 UTC (s3, eu-west-1)."""
     status = "active" if key.is_active else "inactive"
     return f"`{key.key_id}` {status}, {age_text(key.created, now)}, {last_use_text(key)}"

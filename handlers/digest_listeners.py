@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from slack_bolt import Ack, Respond
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
+from config import Config
 from domain.errors import UserError
 from handlers import digest_blocks as blocks
 from handlers.commands import Command
-from handlers.digest_slack import SlackDigestPublisher
-from handlers.replies import guarded
+from handlers.notifier import SlackNotifier
+from handlers.replies import Background, guarded
 from jobs import safely
 from services.digest import DigestService, local_day
 from services.digest_actions import DigestActions
-from storage.digests import DigestStore
 
 log = logging.getLogger("gatehouse.digest")
 
@@ -30,12 +30,15 @@ def _ephemeral(respond: Respond) -> Callable[[str], Any]:
 class DigestFeature:
     """Holds the digest's use cases and answers Slack about them."""
 
-    def __init__(self, runtime: Any, service: DigestService, actions: DigestActions) -> None:
-        self.runtime = runtime
-        self.config = runtime.config
-        self.gh = runtime.gh
+    def __init__(self, config: Config, service: DigestService, actions: DigestActions,
+                 notifier: SlackNotifier, background: Background,
+                 clock: Callable[[], datetime]) -> None:
+        self.config = config
         self.service = service
         self.actions = actions
+        self.notifier = notifier
+        self.background = background
+        self.now = clock
 
     # --- posting --------------------------------------------------------------------------
 
@@ -45,33 +48,33 @@ class DigestFeature:
         if not self.config.digest.enabled:
             raise UserError("The digest is off: set `digest.channel` in the config file to the "
                             "channel it should be posted in, then restart Gatehouse.")
-        digest, _ = self.service.post(self.gh.now(), trigger="command", actor=user)
+        digest, _ = self.service.post(self.now(), trigger="command", actor=user)
         self._homes_changed()
         return (f"Digest posted in <#{self.config.digest.channel}>: "
                 f"{blocks.summary_text(digest).split(': ', 1)[1]}.")
 
     def daily(self) -> bool:
         """The scheduled run: posts today's digest unless it was already posted today."""
-        posted = self.service.post_daily(self.gh.now())
+        posted = self.service.post_daily(self.now())
         if posted:
             self._homes_changed()
         return posted
 
     def catch_up(self) -> bool:
         """At start: the digest missed earlier today, if any, is posted once."""
-        posted = self.service.catch_up(self.gh.now())
+        posted = self.service.catch_up(self.now())
         if posted:
             self._homes_changed()
         return posted
 
     def _homes_changed(self) -> None:
-        self.gh.ctx.slack.home_changed(set(self.config.admins))
+        self.notifier.home_changed(set(self.config.admins))
 
     def home_section(self, user: str) -> list[dict[str, Any]]:
         """Admins see the latest digest's headline in the App Home."""
         if user not in self.config.admins:
             return []
-        latest = self.service.store.latest(posted=True)
+        latest = self.service.latest_posted()
         if latest is None:
             return []
         return blocks.home_blocks(latest.created_at, latest.summary, latest.channel)
@@ -82,15 +85,15 @@ class DigestFeature:
                           respond: Respond) -> None:
         ack()
         user, value = body["user"]["id"], str(action.get("value", ""))
-        self.runtime.background.run(
-            lambda: self.actions.deactivate_key(value, user, self.gh.now()), _ephemeral(respond))
+        self.background.run(
+            lambda: self.actions.deactivate_key(value, user, self.now()), _ephemeral(respond))
 
     def on_remove_password(self, ack: Ack, body: dict[str, Any], action: dict[str, Any],
                            respond: Respond) -> None:
         ack()
         user, value = body["user"]["id"], str(action.get("value", ""))
-        self.runtime.background.run(
-            lambda: self.actions.remove_password(value, user, self.gh.now()), _ephemeral(respond))
+        self.background.run(
+            lambda: self.actions.remove_password(value, user, self.now()), _ephemeral(respond))
 
     def on_acknowledge(self, ack: Ack, body: dict[str, Any], action: dict[str, Any],
                        respond: Respond, client: WebClient) -> None:
@@ -100,7 +103,7 @@ class DigestFeature:
         def open_form() -> None:
             self.actions.require_admin(user, "acknowledge digest findings")
             finding = self.actions.finding(str(action.get("value", "")))
-            today = local_day(self.config, self.gh.now())
+            today = local_day(self.config, self.now())
             client.views_open(trigger_id=body["trigger_id"],
                               view=blocks.ack_modal(finding, today))
         guarded(open_form, _ephemeral(respond))
@@ -114,7 +117,7 @@ class DigestFeature:
         try:
             until = date.fromisoformat(chosen)
             answer = self.actions.acknowledge(view.get("private_metadata", ""), until, user,
-                                              self.gh.now(), note)
+                                              self.now(), note)
         except ValueError:
             ack(response_action="errors", errors={"until": "Pick the date it is accepted until."})
             return
@@ -122,38 +125,27 @@ class DigestFeature:
             ack(response_action="errors", errors={"until": str(refusal)[:150]})
             return
         ack()
-        self.runtime.background.run(lambda: answer, lambda text: self._tell(client, user, text))
+        self.background.run(lambda: answer, lambda text: self._tell(client, user, text))
 
     def _tell(self, client: WebClient, user: str, text: str) -> None:
         """An answer to a modal: ephemeral in the digest channel, else a DM."""
         if self.config.digest.channel:
             client.chat_postEphemeral(channel=self.config.digest.channel, user=user, text=text)
         else:
-            self.gh.ctx.slack.dm(user, text)
+            self.notifier.dm(user, text)
 
 
-def register_digest(runtime: Any) -> DigestFeature:
-    """Wire the digest into a built runtime: command, buttons, modal, home, daily job."""
-    config, gh = runtime.config, runtime.gh
-    clients = runtime.extras["aws_clients"]
-    store = DigestStore(runtime.store)
-    publisher = SlackDigestPublisher(gh.ctx.slack.client, config.digest.channel or "")
-    service = DigestService(config, store, gh.ctx.audit, clients, publisher=publisher.publish)
-    feature = DigestFeature(runtime, service, DigestActions(config, store, gh.ctx.audit,
-                                                            clients.iam))
-    app = runtime.app
-    runtime.listeners.extra_commands["digest"] = feature.on_command
+def register_digest(app: App, feature: DigestFeature, scheduler: Any) -> None:
+    """Register the digest's buttons and modal, and its daily run on the scheduler."""
     app.action(blocks.ACTION_DEACTIVATE_KEY)(feature.on_deactivate_key)
     app.action(blocks.ACTION_REMOVE_PASSWORD)(feature.on_remove_password)
     app.action(blocks.ACTION_ACKNOWLEDGE)(feature.on_acknowledge)
     app.view(blocks.ACK_MODAL)(feature.on_ack_submitted)
-    runtime.extras.setdefault("home_sections", []).append(feature.home_section)
-    runtime.extras["digest"] = feature
+    config = feature.config
     if config.digest.enabled:
         at = config.digest.at
-        runtime.scheduler.add_job(safely("digest", feature.daily), "cron", hour=at.hour,
-                                  minute=at.minute, timezone=config.timezone, id="digest",
-                                  max_instances=1, coalesce=True, misfire_grace_time=3600)
-        runtime.scheduler.add_job(safely("digest-catch-up", feature.catch_up), "date",
-                                  id="digest-catch-up", misfire_grace_time=None)
-    return feature
+        scheduler.add_job(safely("digest", feature.daily), "cron", hour=at.hour,
+                          minute=at.minute, timezone=config.timezone, id="digest",
+                          max_instances=1, coalesce=True, misfire_grace_time=3600)
+        scheduler.add_job(safely("digest-catch-up", feature.catch_up), "date",
+                          id="digest-catch-up", misfire_grace_time=None)

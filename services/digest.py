@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from aws.collect import collect_snapshot
-from aws.errors import AwsError
-from aws.sts import CallerIdentity, caller_identity
 from config import Config
 from domain.digest import (
     BASELINE_DAYS,
@@ -21,15 +16,20 @@ from domain.digest import (
     assemble,
     denied_baseline,
 )
+from domain.errors import CloudError
 from domain.hygiene import AccountSnapshot, MissingSource, Thresholds, run_checks
 from services.context import SYSTEM
-from storage.audit import AuditLog
-from storage.digests import DigestStore
+from services.digest_ports import (
+    AccountData,
+    AuditTrail,
+    CallerIdentity,
+    DigestStore,
+    PostedDigest,
+    Publisher,
+)
 
 log = logging.getLogger("gatehouse.digest")
 ACTIVITY_WINDOW = timedelta(hours=24)
-# Publishes a kept digest (its id given) and returns (channel, message ts).
-Publisher = Callable[[Digest, int], tuple[str, str]]
 
 
 def thresholds_from(config: Config) -> Thresholds:
@@ -72,23 +72,21 @@ def summary_of(digest: Digest) -> dict[str, Any]:
 
 @dataclass
 class DigestService:
-    """The digest use cases; `aws` offers iam(), cloudtrail(), s3() and sts() clients."""
+    """The digest use cases: build from the account's data, keep, publish once a day."""
 
     config: Config
     store: DigestStore
-    audit: AuditLog
-    aws: Any
+    audit: AuditTrail
+    source: AccountData
     publisher: Publisher | None = None
-    sleep: Callable[[float], None] = time.sleep
     _caller: CallerIdentity | None = field(default=None, repr=False)
 
     def build(self, now: datetime) -> tuple[Digest, AccountSnapshot]:
         """Collect and check everything now; nothing is kept."""
         caller, caller_problem = self._caller_identity()
-        snapshot = collect_snapshot(
-            self.aws.iam(), self.aws.cloudtrail(), self.aws.s3(), now=now,
-            account_id=caller.account if caller else None,
-            cloudtrail_bucket=self.config.digest.cloudtrail_bucket, sleep=self.sleep)
+        snapshot = self.source.snapshot(
+            now, account_id=caller.account if caller else None,
+            cloudtrail_bucket=self.config.digest.cloudtrail_bucket)
         if caller_problem:
             snapshot = replace(snapshot, missing=(*snapshot.missing, MissingSource(
                 "STS GetCallerIdentity", caller_problem)))
@@ -110,11 +108,15 @@ class DigestService:
         """Gatehouse's own identity (read once), or the reason it could not be read."""
         if self._caller is None:
             try:
-                self._caller = caller_identity(self.aws.sts())
-            except AwsError as error:
+                self._caller = self.source.caller_identity()
+            except CloudError as error:
                 log.warning("cannot read Gatehouse's own identity", extra={"error": str(error)})
                 return None, f"{error.code}; IAM changes by Gatehouse itself may be listed"
         return self._caller, None
+
+    def latest_posted(self) -> PostedDigest | None:
+        """The last digest posted, for the App Home."""
+        return self.store.latest(posted=True)
 
     def post(self, now: datetime, *, trigger: str, actor: str) -> tuple[Digest, int]:
         """Build, keep and publish a digest; audited as digest.posted."""

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
-from aws.errors import AwsError
-from aws.fixes import deactivate_key_in_slot, remove_console_password
 from config import Config
 from domain.digest import Acknowledgement, Fix, StoredFinding
-from domain.errors import UserError
-from storage.audit import AuditLog
-from storage.digests import DigestStore
+from domain.errors import CloudError, UserError
+from services.digest_ports import AuditTrail, DigestStore, Fixes
 
 MAX_ACK_DAYS = 366
 STALE_BUTTON = "That button is out of date; post a fresh digest with `/access digest`."
@@ -30,8 +25,8 @@ def _fix(kind: str, value: str) -> Fix:
 class DigestActions:
     config: Config
     store: DigestStore
-    audit: AuditLog
-    iam: Callable[[], Any]
+    audit: AuditTrail
+    fixes: Fixes
 
     def require_admin(self, user: str, doing: str) -> None:
         if user not in self.config.admins:
@@ -67,9 +62,9 @@ class DigestActions:
         self.require_admin(user, "deactivate access keys")
         target = _fix("deactivate_key", value)
         try:
-            key_id, changed = deactivate_key_in_slot(self.iam(), target.user, target.slot,
-                                                     target.key_created)
-        except AwsError as error:
+            key_id, changed = self.fixes.deactivate_key_in_slot(target.user, target.slot,
+                                                                target.key_created)
+        except CloudError as error:
             raise UserError(f"Could not deactivate the key: {error.message}. Nothing was "
                             "changed.") from None
         if not changed:
@@ -85,8 +80,8 @@ class DigestActions:
         self.require_admin(user, "remove console passwords")
         name = _fix("remove_password", value).user
         try:
-            removed = remove_console_password(self.iam(), name)
-        except AwsError as error:
+            removed = self.fixes.remove_console_password(name)
+        except CloudError as error:
             raise UserError(f"Could not remove the password: {error.message}. Nothing was "
                             "changed.") from None
         if not removed:

@@ -8,24 +8,24 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from domain.errors import UserError
+from domain.errors import AlreadyRequested
+from domain.requests import AccessRequest, Kind
 from domain.rotation import (
+    AUDIT_ROLE,
     OPEN_STATES,
     UNDELIVERED,
     Rotation,
+    RotationInProgress,
     RotationPlan,
     RotationState,
     audit_action,
 )
 from storage.audit import AuditLog
 from storage.database import Store, from_iso, to_iso
+from storage.repository import DuplicateRequest, Repository
 
-AUDIT_ROLE = "access-key"
+__all__ = ["AUDIT_ROLE", "KeyRequests", "RotationInProgress", "RotationRepository"]
 _OPEN = ", ".join(f"'{state.value}'" for state in OPEN_STATES)
-
-
-class RotationInProgress(UserError):
-    """Another rotation of the same IAM user is still open."""
 
 
 def _precise(text: str | None) -> datetime | None:
@@ -61,7 +61,7 @@ def _columns(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 class RotationRepository:
-    """The only place that reads or writes key rotations."""
+    """Implements the rotation store: the only place that reads or writes key rotations."""
 
     def __init__(self, store: Store, audit: AuditLog) -> None:
         self.store = store
@@ -156,3 +156,19 @@ class RotationRepository:
         self.audit.append(at=now, actor=actor, action=action, request_id=rotation.request_id,
                           role=AUDIT_ROLE, subject=rotation.holder,
                           details={**facts, **(details or {})})
+
+
+class KeyRequests:
+    """Implements the rotation's request filer: a key rotation waiting for an admin."""
+
+    def __init__(self, repo: Repository) -> None:
+        self.repo = repo
+
+    def file(self, *, requested_by: str, holder: str, reason: str,
+             now: datetime) -> AccessRequest:
+        try:
+            return self.repo.create_request(
+                kind=Kind.KEY, requester=requested_by, role=AUDIT_ROLE, duration_seconds=0,
+                reason=reason, approvals_required=1, now=now, target_user=holder)
+        except DuplicateRequest as exc:
+            raise AlreadyRequested(exc.existing.label) from None

@@ -260,7 +260,7 @@ def test_a_crash_after_the_key_dm_leaves_no_secret_in_slack(tmp_path, aws, slack
     aws.client("iam").create_access_key(UserName="dev")
     clock = Clock()
     first = start_bot(tmp_path, aws, slack, federation, config, clock)
-    rotator = first.gh.extras["keys"].rotator
+    rotator = first.gh.extras["keys"].issuer
     crash_when(rotator, "_mark_delivered")
     with pytest.raises(Crash):
         first.gh.extras["keys"].request(DEV, DEV, clock())

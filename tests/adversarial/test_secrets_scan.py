@@ -11,6 +11,7 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 
+from aws.account_data import AwsAccountData
 from logs import QUIET_LOGGERS, setup_logging
 from tests.adversarial.aws_faults import AwsFaults
 from tests.adversarial.checks import handed_out, outside_dms, secrets_in, settle
@@ -46,8 +47,8 @@ def with_rotation_and_digest(gh) -> None:
     gh.iam.create_access_key(UserName="dev")
     gh.iam.generate_credential_report()
     feature = gh.runtime.extras["digest"]
-    feature.service.aws = DigestClients(gh.runtime.extras["aws_clients"], quiet_cloudtrail())
-    feature.service.sleep = lambda _: None
+    clients = DigestClients(gh.runtime.extras["aws_clients"], quiet_cloudtrail())
+    feature.service.source = AwsAccountData(clients, sleep=lambda _: None)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 
+from aws.account_data import AwsAccountData
 from handlers.chart import PNG_SIGNATURE
 from tests.digest_seed import DigestClients, freeze_moto_iam, seed_account
 from tests.e2e.conftest import (
@@ -48,9 +49,8 @@ def quiet_cloudtrail(events: list | None = None):
 def prepare(harness, cloudtrail=None):
     """Seed IAM and point the digest at a CloudTrail stand-in; no sleeping anywhere."""
     feature = harness.runtime.extras["digest"]
-    feature.service.aws = DigestClients(harness.runtime.extras["aws_clients"],
-                                        cloudtrail or quiet_cloudtrail())
-    feature.service.sleep = lambda _: None
+    clients = DigestClients(harness.runtime.extras["aws_clients"], cloudtrail or quiet_cloudtrail())
+    feature.service.source = AwsAccountData(clients, sleep=lambda _: None)
     return feature
 
 

@@ -434,12 +434,12 @@ def test_a_restart_deletes_a_key_created_but_never_delivered(
     first = start_bot(tmp_path, aws, slack, federation, config, clock)
     (old,) = make_user(first.iam, "dev", DEV)
     keys = first.gh.extras["keys"]
-    iam_user, plan = keys.rotator.prepare(DEV, clock())
-    rotation = keys.rotator.begin(DEV, DEV, iam_user, plan, clock())
+    iam_user, plan = keys.issuer.prepare(DEV, clock())
+    rotation = keys.issuer.begin(DEV, DEV, iam_user, plan, clock())
     if recorded:
-        _, new_key = keys.rotator.create(rotation, clock())
+        _, new_key = keys.issuer.create(rotation, clock())
     else:  # CreateAccessKey went through; the bot died before storing its id
-        new_key = keys.deps.port.create_key(iam_user)
+        new_key = keys.iam.create_key(iam_user)
     stop_bot(first)  # the process dies here: the secret was only ever in its memory
     assert len(key_status(first, "dev")) == 2
 

@@ -7,16 +7,16 @@ from datetime import UTC
 
 import pytest
 
-from aws.errors import AwsError
-from aws.keys import (
-    AccessKeyInfo,
-    NewAccessKey,
+from aws.access_keys import (
     create_key,
     delete_key,
     list_keys,
     set_key_status,
     users_by_tag,
 )
+from aws.errors import AwsError
+from domain.iam import AccessKey as AccessKeyInfo
+from domain.iam import NewAccessKey
 
 TAG = "slack-user-id"
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from aws.account_data import AwsAccountData
 from aws.clients import AwsClients
 from digest_cli import print_digest
 from domain.digest import Acknowledgement
@@ -67,9 +68,9 @@ def seed_activity(store, now: datetime) -> None:
 def yesterdays_digest(env: dict, config, clients) -> None:
     """A digest kept a day earlier, so today's shows what is new and what was resolved."""
     store = open_store(env["GATEHOUSE_DB"])
-    service = DigestService(config, DigestStore(store), AuditLog(store), clients,
-                            publisher=lambda digest, digest_id: ("C0HYGIENE", "1.000"),
-                            sleep=lambda _: None)
+    service = DigestService(config, DigestStore(store), AuditLog(store),
+                            AwsAccountData(clients, sleep=lambda _: None),
+                            publisher=lambda digest, digest_id: ("C0HYGIENE", "1.000"))
     service.post_daily(NOW - timedelta(days=1))
     service.store.acknowledge(Acknowledgement(
         f"role.unused|arn:aws:iam::{ACCOUNT}:role/scoped", date(2026, 12, 31), "U0ADMIN",

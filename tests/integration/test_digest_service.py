@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from aws.account_data import AwsAccountData
 from aws.clients import AwsClients
+from aws.fixes import IamFixes
 from config import parse_config
 from domain.digest import Digest
 from domain.hygiene import AccountSnapshot
@@ -50,9 +52,9 @@ def denied_events(count: int) -> list[dict]:
 def service(aws, tmp_path):
     store = open_store(tmp_path / "g.db")
     cloudtrail, _ = stubbed_cloudtrail([denied_events(12), denied_events(12)])
+    clients = DigestClients(AwsClients.from_environment("us-east-1"), cloudtrail)
     made = DigestService(config(), DigestStore(store), AuditLog(store),
-                         DigestClients(AwsClients.from_environment("us-east-1"), cloudtrail),
-                         sleep=lambda _: None)
+                         AwsAccountData(clients, sleep=lambda _: None))
     yield made
     store.close()
 
@@ -86,7 +88,8 @@ def test_a_failed_post_gives_the_day_back(service):
 
 def test_the_day_and_the_hour_are_in_the_config_timezone(aws, tmp_path):
     store = open_store(tmp_path / "g.db")
-    made = DigestService(config(at="09:00"), DigestStore(store), AuditLog(store), None)
+    made = DigestService(config(at="09:00"), DigestStore(store), AuditLog(store),
+                         AwsAccountData(AwsClients.from_environment("us-east-1")))
     made.post_daily = lambda now: now  # what catch_up would post, without AWS
     assert made.catch_up(datetime(2026, 11, 30, 7, 59, tzinfo=UTC)) is False  # 08:59 in Paris
     assert made.catch_up(datetime(2026, 11, 30, 8, 0, tzinfo=UTC))
@@ -107,14 +110,14 @@ def test_the_deploy_policy_allows_every_call_the_digest_makes(service, aws):
     seed_account(aws.client("iam"))
     aws.client("s3").create_bucket(Bucket="trail")
     calls: set[str] = set()
-    clients = service.aws
+    clients = service.source.clients
     for client in (clients.iam(), clients.s3(), clients.trail):
         prefix = client.meta.service_model.signing_name
         client.meta.events.register_first("before-call.*.*", lambda model, prefix=prefix, **_:
                                           calls.add(f"{prefix}:{model.name}"))
     service.config = config(cloudtrail_bucket="trail")
     service.build(NOW)
-    actions = DigestActions(service.config, service.store, service.audit, clients.iam)
+    actions = DigestActions(service.config, service.store, service.audit, IamFixes(clients))
     actions.deactivate_key("svc|1|", "U0ADMIN", NOW)
     actions.remove_password("alice", "U0ADMIN", NOW)
     policy = json.loads(Path("deploy/iam-policy-digest.json").read_text())

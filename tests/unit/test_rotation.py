@@ -24,7 +24,7 @@ from domain.rotation import (
     transition,
     used_since_new_key,
 )
-from handlers import key_blocks
+from handlers import rotation_blocks as key_blocks
 from storage.audit import AuditLog
 from storage.database import open_store
 from storage.rotations import RotationInProgress, RotationRepository

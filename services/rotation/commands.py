@@ -1,28 +1,36 @@
-"""Access-key rotation use cases: rotate (directly or after approval), the buttons, reading."""
+"""What people start: rotate (directly or after approval), the key DM's buttons, reading keys."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from aws.errors import AwsError
-from domain.errors import UserError
-from domain.requests import AccessRequest, Kind, Status
+from domain.errors import AlreadyRequested, CloudError, UserError
+from domain.iam import AccessKey
+from domain.requests import AccessRequest, Status
 from domain.rotation import (
-    KeyFacts,
+    AUDIT_ROLE,
     Rotation,
     RotationState,
     find_key,
     postponed_until,
     stamp,
 )
-from services.access import AccessService
-from services.context import SYSTEM
-from services.key_lifecycle import KeyLifecycle
-from services.key_ports import KeyDeps, deactivation_key, refused
-from services.key_rotation import KeyRotator
-from storage.repository import DuplicateRequest
-from storage.rotations import AUDIT_ROLE
+from services.rotation.issuing import KeyIssuer
+from services.rotation.ports import (
+    ApprovalRequests,
+    AuditTrail,
+    IamKeys,
+    JobQueue,
+    Notices,
+    RequestAnnouncer,
+    RequestFiler,
+    RotationSettings,
+    RotationStore,
+    UnitOfWork,
+)
+from services.rotation.retiring import KeyRetirer
+from services.rotation.shared import SYSTEM, deactivation_key, refused
 
 READ_REFRESH = timedelta(minutes=1)  # lists and App Home re-read IAM users at most this often
 
@@ -32,77 +40,83 @@ class KeyOverview:
     """A holder's IAM user, its keys, and the rotation under way, for lists and App Home."""
 
     iam_user: str
-    keys: list[KeyFacts]
+    keys: list[AccessKey]
     rotation: Rotation | None
 
 
-class KeyService:
-    def __init__(self, deps: KeyDeps, lifecycle: KeyLifecycle, rotator: KeyRotator,
-                 access: AccessService) -> None:
-        self.deps = deps
-        self.ctx = deps.ctx
-        self.rotations = deps.rotations
-        self.lifecycle = lifecycle
-        self.rotator = rotator
-        self.access = access
+class RotationCommands:
+    def __init__(self, settings: RotationSettings, rotations: RotationStore, iam: IamKeys,
+                 issuer: KeyIssuer, retirer: KeyRetirer, filer: RequestFiler,
+                 announcer: RequestAnnouncer, requests: ApprovalRequests, notices: Notices,
+                 jobs: JobQueue, uow: UnitOfWork, audit: AuditTrail) -> None:
+        self.settings = settings
+        self.rotations = rotations
+        self.iam = iam
+        self.issuer = issuer
+        self.retirer = retirer
+        self.filer = filer
+        self.announcer = announcer
+        self.requests = requests
+        self.notices = notices
+        self.jobs = jobs
+        self.uow = uow
+        self.audit = audit
 
     # --- the command ----------------------------------------------------------------------
 
     def request(self, requested_by: str, holder: str, now: datetime) -> str:
         """`/access rotate-key [@user]`: rotate now, or file it for approval."""
-        if holder != requested_by and not self.ctx.is_admin(requested_by):
+        if holder != requested_by and not self.settings.is_admin(requested_by):
             raise UserError("Only Gatehouse admins can rotate someone else's key. "
                             "Write `/access rotate-key` to rotate your own.")
-        if self.ctx.config.keys.requires_approval:
-            iam_user, _ = self.rotator.prepare(holder, now)
+        if self.settings.requires_approval:
+            iam_user, _ = self.issuer.prepare(holder, now)
             return self._file(requested_by, holder, iam_user, now)
-        return self.rotator.confirmation(self.rotator.rotate(holder, requested_by, now))
+        return self.issuer.confirmation(self.issuer.rotate(holder, requested_by, now))
 
     def _file(self, requested_by: str, holder: str, iam_user: str, now: datetime) -> str:
         try:
-            request = self.ctx.repo.create_request(
-                kind=Kind.KEY, requester=requested_by, role=AUDIT_ROLE, duration_seconds=0,
-                reason=f"Rotate the access key of IAM user {iam_user}", approvals_required=1,
-                now=now, target_user=holder)
-        except DuplicateRequest as exc:
-            raise UserError(f"{exc.existing.label} already asks to rotate this key; wait for "
+            request = self.filer.file(requested_by=requested_by, holder=holder, now=now,
+                                      reason=f"Rotate the access key of IAM user {iam_user}")
+        except AlreadyRequested as exc:
+            raise UserError(f"{exc.label} already asks to rotate this key; wait for "
                             "an admin's decision.") from None
-        self.access.schedule_pending_jobs(request, now)
-        self.access.announce(request.id, now)
+        self.announcer.schedule_pending_jobs(request, now)
+        self.announcer.announce(request.id, now)
         return (f"{request.label} filed: rotating the access key of IAM user `{iam_user}` waits "
-                f"for an admin's approval in <#{self.ctx.channel_for(request)}>.")
+                f"for an admin's approval in <#{self.settings.approvals_channel}>.")
 
     def activate(self, request: AccessRequest, now: datetime) -> None:
         """An admin approved a rotation request: rotate now, or close the request as failed."""
         if self.rotations.of_request(request.id) is not None:
-            self.ctx.jobs.cancel("activate", f"request:{request.id}", now)
+            self.jobs.cancel("activate", f"request:{request.id}", now)
             return
         holder = request.target_user or request.requester
         try:
-            rotation = self.rotator.rotate(holder, request.requester, now,
-                                           request_id=request.id)
+            rotation = self.issuer.rotate(holder, request.requester, now,
+                                          request_id=request.id)
         except UserError as refusal:
             self._fail_request(request, str(refusal), now)
             return
-        self.ctx.slack.thread(request, f"Rotated: new key `{rotation.new_key_id}` was sent to "
-                                       f"<@{holder}> in a DM.")
-        self.ctx.slack.refresh_request(self.ctx.request(request.id),
-                                       self.ctx.repo.approvers_of(request.id))
+        self.notices.thread(request, f"Rotated: new key `{rotation.new_key_id}` was sent to "
+                                     f"<@{holder}> in a DM.")
+        self.notices.refresh_request(self.requests.get(request.id) or request,
+                                     self.requests.approvers_of(request.id))
         if rotation.for_someone_else:
-            answer = self.rotator.confirmation(rotation)
-            self.ctx.slack.dm(request.requester, f"{request.label}: {answer}")
+            answer = self.issuer.confirmation(rotation)
+            self.notices.dm(request.requester, f"{request.label}: {answer}")
 
     def _fail_request(self, request: AccessRequest, why: str, now: datetime) -> None:
-        with self.ctx.repo.store.transaction():
-            moved = self.ctx.repo.move(request.id, Status.FAILED, actor=SYSTEM, now=now,
+        with self.uow.transaction():
+            moved = self.requests.move(request.id, Status.FAILED, actor=SYSTEM, now=now,
                                        expect=[Status.APPROVED], note=why[:500],
                                        details={"why": why})
-            self.ctx.jobs.cancel("activate", f"request:{request.id}", now)
+            self.jobs.cancel("activate", f"request:{request.id}", now)
         if moved is None:
             return  # the rotation itself closed the request and said why
-        self.ctx.slack.thread(moved, f"{moved.label} failed: {why}")
-        self.ctx.slack.refresh_request(moved, self.ctx.repo.approvers_of(moved.id))
-        self.ctx.slack.dm(moved.requester, f"{moved.label} (key rotation) failed: {why}")
+        self.notices.thread(moved, f"{moved.label} failed: {why}")
+        self.notices.refresh_request(moved, self.requests.approvers_of(moved.id))
+        self.notices.dm(moved.requester, f"{moved.label} (key rotation) failed: {why}")
 
     # --- buttons --------------------------------------------------------------------------
 
@@ -112,7 +126,7 @@ class KeyService:
             raise UserError("Only the key's holder can do that.")
         if not rotation.secret_shown:
             return "The secret was already removed from that message."
-        self.lifecycle.conceal(rotation, user, now, "stored by its holder")
+        self.retirer.conceal(rotation, user, now, "stored by its holder")
         return "The secret was removed from the message. Keep it only where you stored it."
 
     def deactivate_now(self, rotation_id: int, user: str, now: datetime) -> str:
@@ -121,9 +135,9 @@ class KeyService:
             raise UserError(f"The old key `{rotation.old_key_id}` is no longer active under this "
                             f"rotation ({rotation.state.value}); there is nothing to deactivate.")
         try:
-            self.lifecycle.retire(rotation, user, now, check_use=False)
-        except AwsError as exc:
-            self.lifecycle.report_refusal(rotation, "deactivate", exc, user, now)
+            self.retirer.retire(rotation, user, now, check_use=False)
+        except CloudError as exc:
+            self.retirer.report_refusal(rotation, "deactivate", exc, user, now)
             raise refused(f"deactivate `{rotation.old_key_id}`", exc) from None
         return f"The old key `{rotation.old_key_id}` is now inactive."
 
@@ -133,14 +147,13 @@ class KeyService:
             raise UserError(f"The old key `{rotation.old_key_id}` is no longer waiting to be "
                             "deactivated, so there is nothing to postpone.")
         until = postponed_until(rotation, now)
-        with self.ctx.repo.store.transaction():
-            self.ctx.jobs.cancel("key_deactivate",
-                                 deactivation_key(rotation.id, rotation.deactivate_at), now)
+        with self.uow.transaction():
+            self.jobs.cancel("key_deactivate",
+                             deactivation_key(rotation.id, rotation.deactivate_at), now)
             self.rotations.update(rotation.id, deactivate_at=until,
                                   postponements=rotation.postponements + 1)
-            self.ctx.jobs.schedule("key_deactivate", until,
-                                   key=deactivation_key(rotation.id, until),
-                                   payload={"rotation": rotation.id})
+            self.jobs.schedule("key_deactivate", until, key=deactivation_key(rotation.id, until),
+                               payload={"rotation": rotation.id})
             self.rotations.record(rotation, "key.deactivation_postponed", user, now,
                                   {"deactivate_at": stamp(until)})
         return (f"Postponed: the old key `{rotation.old_key_id}` is deactivated at "
@@ -148,9 +161,9 @@ class KeyService:
 
     def delete_inactive(self, holder: str, key_id: str, user: str, now: datetime) -> str:
         """Delete an inactive key that fills the second slot, then rotate as asked."""
-        if user != holder and not self.ctx.is_admin(user):
+        if user != holder and not self.settings.is_admin(user):
             raise UserError("Only the key's holder or a Gatehouse admin can do that.")
-        iam_user, keys = self.rotator.keys_of(holder, now)
+        iam_user, keys = self.issuer.keys_of(holder, now)
         key = find_key(keys, key_id)
         if key is None or key.is_active:
             state = "is gone already" if key is None else "is active again"
@@ -165,14 +178,14 @@ class KeyService:
         try:
             if current is not None and current.old_key_id == key_id \
                     and current.state is RotationState.DEACTIVATED:
-                self.lifecycle.finish(current, user, now)
+                self.retirer.finish(current, user, now)
                 return
-            self.deps.port.delete_key(iam_user, key_id)
-        except AwsError as exc:
+            self.iam.delete_key(iam_user, key_id)
+        except CloudError as exc:
             raise refused(f"delete `{key_id}`", exc) from None
-        self.ctx.audit.append(at=now, actor=user, action="key.deleted", role=AUDIT_ROLE,
-                              subject=holder, details={"iam_user": iam_user, "key_id": key_id,
-                                                       "why": "inactive, to make room"})
+        self.audit.append(at=now, actor=user, action="key.deleted", role=AUDIT_ROLE,
+                          subject=holder, details={"iam_user": iam_user, "key_id": key_id,
+                                                   "why": "inactive, to make room"})
 
     def _rotation(self, rotation_id: int) -> Rotation:
         rotation = self.rotations.get(rotation_id)
@@ -182,7 +195,8 @@ class KeyService:
 
     def _owned(self, rotation_id: int, user: str) -> Rotation:
         rotation = self._rotation(rotation_id)
-        if user not in (rotation.holder, rotation.requested_by) and not self.ctx.is_admin(user):
+        if user not in (rotation.holder, rotation.requested_by) \
+                and not self.settings.is_admin(user):
             raise UserError("Only the key's holder or a Gatehouse admin can do that.")
         return rotation
 
@@ -191,11 +205,10 @@ class KeyService:
     def overview(self, holder: str, now: datetime) -> KeyOverview | None:
         """The holder's keys, or None when they are not linked to an IAM user."""
         try:
-            user = self.deps.port.find_user(holder, now, refresh_after=READ_REFRESH)
-        except AwsError as exc:
+            user = self.iam.find_user(holder, now, refresh_after=READ_REFRESH)
+        except CloudError as exc:
             raise UserError(f"Gatehouse could not read the IAM users: {exc.message}") from None
         if user is None:
             return None
-        _, keys = self.rotator.keys_of(holder, now)
+        _, keys = self.issuer.keys_of(holder, now)
         return KeyOverview(user.name, keys, self.rotations.open_for(user.name))
-

@@ -1,63 +1,21 @@
-"""IAM edge for access-key rotation: find a Slack user's IAM user, list, create and retire keys."""
+"""IAM edge of key rotation: the access-key calls, and the adapter the rotation's IAM port uses."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import UTC, datetime
+import threading
+from datetime import UTC, datetime, timedelta
 
 from botocore.client import BaseClient
 
+from aws.clients import AwsClients
 from aws.errors import AwsError, aws_errors
+from domain.iam import AccessKey, IamUser, NewAccessKey
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("aws.keys")  # the logger name the log lines have always carried
 
 _NOT_RECORDED = "N/A"
-_MASK = "****"
-
-
-@dataclass(frozen=True)
-class IamUser:
-    """An IAM user with its tags."""
-
-    name: str
-    arn: str
-    user_id: str
-    created: datetime
-    tags: dict[str, str]
-
-
-@dataclass(frozen=True)
-class AccessKeyInfo:
-    """One access key of a user and when it was last used (None: never, as far as AWS knows)."""
-
-    key_id: str
-    status: str
-    created: datetime
-    last_used: datetime | None
-    last_used_service: str | None
-    last_used_region: str | None
-
-    @property
-    def is_active(self) -> bool:
-        return self.status == "Active"
-
-
-@dataclass(frozen=True)
-class NewAccessKey:
-    """A key just created; the secret exists only here, once. repr and str mask it."""
-
-    key_id: str
-    secret_access_key: str
-    created: datetime
-
-    def __repr__(self) -> str:
-        return (
-            f"NewAccessKey(key_id={self.key_id!r}, secret_access_key={_MASK!r}, "
-            f"created={self.created.isoformat()!r})"
-        )
-
-    __str__ = __repr__
+DIRECTORY_MAX_AGE = timedelta(minutes=15)
 
 
 def users_by_tag(iam: BaseClient, tag_key: str) -> dict[str, IamUser]:
@@ -80,7 +38,7 @@ def users_by_tag(iam: BaseClient, tag_key: str) -> dict[str, IamUser]:
     return {value: users[0] for value, users in found.items() if len(users) == 1}
 
 
-def list_keys(iam: BaseClient, user_name: str) -> list[AccessKeyInfo]:
+def list_keys(iam: BaseClient, user_name: str) -> list[AccessKey]:
     """The user's access keys (at most two), oldest first, each with its last use."""
     with aws_errors(f"the access keys of IAM user {user_name}"):
         pages = iam.get_paginator("list_access_keys").paginate(UserName=user_name)
@@ -119,6 +77,61 @@ def delete_key(iam: BaseClient, user_name: str, key_id: str) -> bool:
     return True
 
 
+class IamAccessKeys:
+    """Implements the rotation's IAM-keys port.
+
+    The directory (Slack user id -> IAM user) comes from one paginated
+    GetAccountAuthorizationDetails pass; it is kept for a while and read again on a miss,
+    so a user tagged a minute ago is found at once.
+    """
+
+    def __init__(self, clients: AwsClients, tag_key: str,
+                 max_age: timedelta = DIRECTORY_MAX_AGE) -> None:
+        self.clients = clients
+        self.tag_key = tag_key
+        self.max_age = max_age
+        self._users: dict[str, IamUser] = {}
+        self._loaded_at: datetime | None = None
+        self._lock = threading.Lock()
+
+    def find_user(self, slack_id: str, now: datetime, *,
+                  refresh_after: timedelta = timedelta(0)) -> IamUser | None:
+        """Look `slack_id` up; a miss reads IAM again unless it was read within
+        `refresh_after` (lists and App Home, which everyone opens, pass a minute)."""
+        with self._lock:
+            age = None if self._loaded_at is None else now - self._loaded_at
+            fresh = age is not None and age < self.max_age
+            cached = self._users.get(slack_id) if fresh else None
+            recent = fresh and age < refresh_after
+        if cached is not None or recent:
+            return cached
+        self.refresh(now)
+        with self._lock:
+            return self._users.get(slack_id)
+
+    def refresh(self, now: datetime) -> None:
+        users = users_by_tag(self.clients.iam(), self.tag_key)
+        with self._lock:
+            self._users, self._loaded_at = users, now
+
+    def forget(self) -> None:
+        """Drop the directory, so that the next look-up reads IAM again."""
+        with self._lock:
+            self._users, self._loaded_at = {}, None
+
+    def list_keys(self, iam_user: str) -> list[AccessKey]:
+        return list_keys(self.clients.iam(), iam_user)
+
+    def create_key(self, iam_user: str) -> NewAccessKey:
+        return create_key(self.clients.iam(), iam_user)
+
+    def set_key_status(self, iam_user: str, key_id: str, active: bool) -> None:
+        set_key_status(self.clients.iam(), iam_user, key_id, active)
+
+    def delete_key(self, iam_user: str, key_id: str) -> bool:
+        return delete_key(self.clients.iam(), iam_user, key_id)
+
+
 def _all_users(iam: BaseClient) -> list[IamUser]:
     with aws_errors("the IAM users of the account"):
         pages = iam.get_paginator("get_account_authorization_details").paginate(Filter=["User"])
@@ -136,10 +149,10 @@ def _iam_user(detail: dict) -> IamUser:
     )
 
 
-def _key_info(iam: BaseClient, key: dict) -> AccessKeyInfo:
+def _key_info(iam: BaseClient, key: dict) -> AccessKey:
     usage = iam.get_access_key_last_used(AccessKeyId=key["AccessKeyId"])["AccessKeyLastUsed"]
     last_used = usage.get("LastUsedDate")
-    return AccessKeyInfo(
+    return AccessKey(
         key_id=key["AccessKeyId"],
         status=key["Status"],
         created=_utc(key["CreateDate"]),

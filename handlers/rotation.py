@@ -9,67 +9,64 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import datetime
 from typing import Any
 
-from slack_bolt import Ack, Respond
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
-from aws.key_port import IamKeys
 from config import Config
 from domain.errors import UserError
-from domain.requests import Kind
-from domain.rotation import KeyFacts, KeySlotsFull, Rotation
-from handlers import key_blocks
+from domain.iam import AccessKey
+from domain.rotation import KeySlotsFull, Rotation
+from handlers import rotation_blocks
 from handlers.commands import USAGE, Command, user_mention
 from handlers.notifier import SlackNotifier
 from handlers.replies import Background
-from services.gatehouse import Gatehouse
-from services.key_lifecycle import KeyLifecycle
-from services.key_ports import KeyDeps
-from services.key_rotation import KeyRotator
-from services.keys import KeyService
-from storage.rotations import RotationRepository
+from services.rotation.commands import RotationCommands
 
 log = logging.getLogger("gatehouse.keys")
 LIST_BUDGET_SECONDS = 2.0  # `/access list` is answered inside Slack's 3-second ack
 GONE = {"message_not_found", "channel_not_found"}  # deleted by its holder: no secret is left
 
 
-class KeyMessages:
-    """Implements the KeySlack port: the DM that holds a secret, and its later versions."""
+class SlackKeyMessages:
+    """Implements the rotation's key-messages port: the DM that holds a secret, and its later
+    versions."""
 
     def __init__(self, notifier: SlackNotifier, config: Config) -> None:
         self.notifier = notifier
         self.config = config
 
     def deliver_key(self, rotation: Rotation, secret: str, now: datetime) -> tuple[str, str]:
-        blocks = key_blocks.key_delivery(rotation, secret, self.config.keys.delete_after)
-        return self.notifier.dm(rotation.holder, key_blocks.delivery_text(rotation), blocks)
+        blocks = rotation_blocks.key_delivery(rotation, secret, self.config.keys.delete_after)
+        return self.notifier.dm(rotation.holder, rotation_blocks.delivery_text(rotation), blocks)
 
     def conceal_key(self, rotation: Rotation, why: str) -> None:
         """chat.update with new blocks: a message edited without them would keep the secret."""
         if not rotation.dm_channel or not rotation.dm_ts:
             return
-        blocks = key_blocks.key_concealed(rotation, why, self.config.keys.delete_after)
+        blocks = rotation_blocks.key_concealed(rotation, why, self.config.keys.delete_after)
         try:
             self.notifier.client.chat_update(channel=rotation.dm_channel, ts=rotation.dm_ts,
-                                             text=key_blocks.delivery_text(rotation),
+                                             text=rotation_blocks.delivery_text(rotation),
                                              blocks=blocks)
         except SlackApiError as exc:
             if exc.response.get("error") not in GONE:
                 raise  # the stored job tries again
             log.info("key DM already gone", extra={"rotation": rotation.id})
 
-    def warn_old_key_used(self, rotation: Rotation, old: KeyFacts, now: datetime) -> None:
-        self.notifier.dm(rotation.holder, key_blocks.warning_text(old),
-                         key_blocks.old_key_warning(rotation, old))
+    def warn_old_key_used(self, rotation: Rotation, old: AccessKey, now: datetime) -> None:
+        self.notifier.dm(rotation.holder, rotation_blocks.warning_text(old),
+                         rotation_blocks.old_key_warning(rotation, old))
 
 
-class KeyHandlers:
-    def __init__(self, service: KeyService, gh: Gatehouse, background: Background) -> None:
+class RotationHandlers:
+    def __init__(self, service: RotationCommands, clock: Callable[[], datetime],
+                 background: Background, iam_user_tag: str) -> None:
         self.service = service
-        self.gh = gh
+        self.now = clock
         self.background = background
+        self.iam_user_tag = iam_user_tag
         self._readers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="gatehouse-keys")
 
     # --- /access rotate-key [@user] -------------------------------------------------------
@@ -84,11 +81,11 @@ class KeyHandlers:
                   show: Callable[[str, list[dict[str, Any]]], Any]) -> str | None:
         """Rotate; when an inactive key is in the way, show a button that deletes it."""
         try:
-            return self.service.request(user, holder, self.gh.now())
+            return self.service.request(user, holder, self.now())
         except KeySlotsFull as full:
             if not full.inactive:
                 raise
-            show(str(full), key_blocks.slots_full(str(full), holder, full.inactive))
+            show(str(full), rotation_blocks.slots_full(str(full), holder, full.inactive))
             return None
 
     # --- buttons --------------------------------------------------------------------------
@@ -98,14 +95,14 @@ class KeyHandlers:
         ack()
         user = body["user"]["id"]
         self.background.run(lambda: self.service.stored(_rotation_id(action), user,
-                                                        self.gh.now()), _ephemeral(respond))
+                                                        self.now()), _ephemeral(respond))
 
     def on_deactivate_now(self, ack: Ack, body: dict[str, Any], action: dict[str, Any],
                           respond: Respond) -> None:
         ack()
         user = body["user"]["id"]
         self.background.run(lambda: self.service.deactivate_now(_rotation_id(action), user,
-                                                                self.gh.now()),
+                                                                self.now()),
                             _ephemeral(respond))
 
     def on_postpone(self, ack: Ack, body: dict[str, Any], action: dict[str, Any],
@@ -113,7 +110,7 @@ class KeyHandlers:
         ack()
         user = body["user"]["id"]
         self.background.run(lambda: self.service.postpone(_rotation_id(action), user,
-                                                          self.gh.now()), _ephemeral(respond))
+                                                          self.now()), _ephemeral(respond))
 
     def on_delete_inactive(self, ack: Ack, body: dict[str, Any], action: dict[str, Any],
                            respond: Respond) -> None:
@@ -123,7 +120,7 @@ class KeyHandlers:
         def work() -> str | None:
             holder, key_id = _holder_and_key(action)
             try:
-                return self.service.delete_inactive(holder, key_id, user, self.gh.now())
+                return self.service.delete_inactive(holder, key_id, user, self.now())
             except KeySlotsFull as full:
                 raise UserError(str(full)) from None
         self.background.run(work, _ephemeral(respond))
@@ -140,7 +137,7 @@ class KeyHandlers:
 
     def list_lines(self, user: str) -> list[str]:
         """`/access list` lines, within a time budget (the answer goes inside the ack)."""
-        future = self._readers.submit(self._lines, user, self.gh.now())
+        future = self._readers.submit(self._lines, user, self.now())
         try:
             return future.result(timeout=LIST_BUDGET_SECONDS)
         except FutureTimeout:
@@ -154,16 +151,16 @@ class KeyHandlers:
             return [f"• Access keys: {problem}"]
         if overview is None:
             return []
-        return key_blocks.key_lines(overview.iam_user, overview.keys, overview.rotation, now)
+        return rotation_blocks.key_lines(overview.iam_user, overview.keys, overview.rotation, now)
 
     def home_section(self, user: str) -> list[dict[str, Any]]:
-        now = self.gh.now()
-        tag = self.gh.ctx.config.identity.iam_user_tag
+        now = self.now()
+        tag = self.iam_user_tag
         try:
             overview = self.service.overview(user, now)
         except UserError as problem:
-            return key_blocks.home_section(user, None, now, tag=tag, problem=str(problem))
-        return key_blocks.home_section(user, overview, now, tag=tag)
+            return rotation_blocks.home_section(user, None, now, tag=tag, problem=str(problem))
+        return rotation_blocks.home_section(user, overview, now, tag=tag)
 
 
 def rotation_target(parsed: Command, user: str) -> str:
@@ -210,27 +207,11 @@ def _blocks_reply(body: dict[str, Any], respond: Respond,
     return lambda text, blocks: _dm(client, body["user"]["id"], text, blocks)
 
 
-def register_keys(runtime: Any) -> KeyService:
-    """Wire key rotation into a built runtime: services, jobs, command, buttons, list, home."""
-    gh: Gatehouse = runtime.gh
-    ctx = gh.ctx
-    port = IamKeys(runtime.extras["aws_clients"], runtime.config.identity.iam_user_tag)
-    deps = KeyDeps(ctx=ctx, port=port, slack=KeyMessages(ctx.slack, runtime.config),
-                   rotations=RotationRepository(ctx.repo.store, ctx.audit))
-    lifecycle = KeyLifecycle(deps)
-    lifecycle.register(gh.sweeper)
-    lifecycle.resume(gh.now())
-    service = KeyService(deps, lifecycle, KeyRotator(deps, lifecycle), gh.access)
-    gh.grants.activators[Kind.KEY] = service.activate
-    gh.extras["keys"] = service
-    handlers = KeyHandlers(service, gh, runtime.background)
-    runtime.listeners.extra_commands["rotate-key"] = handlers.on_command
-    runtime.listeners.list_extras.append(handlers.list_lines)
-    runtime.extras["home_sections"].append(handlers.home_section)
-    app = runtime.app
+def register_rotation(app: App, handlers: RotationHandlers) -> None:
+    """Register the rotation's buttons; the command, list lines and home section are given to
+    the listeners that own those surfaces."""
     app.action("key_stored")(handlers.on_stored)
     app.action("key_deactivate_now")(handlers.on_deactivate_now)
     app.action("key_postpone")(handlers.on_postpone)
     app.action("key_delete_inactive")(handlers.on_delete_inactive)
     app.action("key_rotate")(handlers.on_rotate)
-    return service

@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from domain.durations import format_duration
-from domain.rotation import KeyFacts, Rotation, RotationState, describe_key, stamp
+from domain.iam import AccessKey
+from domain.rotation import Rotation, RotationState, describe_key, stamp
 from domain.text import escape
 from handlers.blocks import Block, actions, button, confirm_dialog, context, section
 
@@ -84,7 +85,7 @@ def key_concealed(rotation: Rotation, why: str, delete_after: int) -> list[Block
     return blocks
 
 
-def old_key_warning(rotation: Rotation, old: KeyFacts) -> list[Block]:
+def old_key_warning(rotation: Rotation, old: AccessKey) -> list[Block]:
     where = " and ".join(f"{label} `{value}`" for label, value in (
         ("service", old.last_used_service), ("region", old.last_used_region)) if value)
     return [
@@ -100,11 +101,11 @@ def old_key_warning(rotation: Rotation, old: KeyFacts) -> list[Block]:
     ]
 
 
-def warning_text(old: KeyFacts) -> str:
+def warning_text(old: AccessKey) -> str:
     return f"Your old access key {old.key_id} is still in use"
 
 
-def slots_full(message: str, holder: str, inactive: Sequence[KeyFacts]) -> list[Block]:
+def slots_full(message: str, holder: str, inactive: Sequence[AccessKey]) -> list[Block]:
     """The two-key refusal, with a button per inactive key that deletes it and continues."""
     blocks = [section(message)]
     for key in inactive:
@@ -117,7 +118,7 @@ def slots_full(message: str, holder: str, inactive: Sequence[KeyFacts]) -> list[
     return blocks
 
 
-def key_lines(iam_user: str, keys: Sequence[KeyFacts], rotation: Rotation | None,
+def key_lines(iam_user: str, keys: Sequence[AccessKey], rotation: Rotation | None,
               now: datetime) -> list[str]:
     """Lines for `/access list`: each key with age, status and last use, then the rotation."""
     lines = [f"• Access key {describe_key(key, now)} (IAM user `{escape(iam_user)}`)"

@@ -1,19 +1,16 @@
-"""One rotation, step by step: check, store, CreateAccessKey, deliver the secret by DM."""
+"""Issuing a key, step by step: check, store, CreateAccessKey, deliver the secret by DM."""
 
 from __future__ import annotations
 
-import logging
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
 
-from aws.errors import AwsError
 from domain.durations import format_duration
-from domain.errors import UserError
+from domain.errors import CloudError, UserError
+from domain.iam import AccessKey, IamUser, NewAccessKey
 from domain.requests import Status
 from domain.rotation import (
     SECRET_LIFETIME,
-    KeyFacts,
     Rotation,
     RotationPlan,
     RotationState,
@@ -21,36 +18,55 @@ from domain.rotation import (
     plan_rotation,
     stamp,
 )
-from services.context import SYSTEM
-from services.key_lifecycle import RECOVERY_DEADLINE, KeyLifecycle
-from services.key_ports import KeyDeps, deactivation_key, job_key, refused
+from services.rotation.ports import (
+    ApprovalRequests,
+    IamKeys,
+    JobQueue,
+    KeyMessages,
+    Notices,
+    RotationSettings,
+    RotationStore,
+    UnitOfWork,
+)
+from services.rotation.recovery import KeyRecovery
+from services.rotation.retiring import KeyRetirer
+from services.rotation.shared import SYSTEM, deactivation_key, job_key, log, refused
 
-log = logging.getLogger("gatehouse.keys")
+RECOVERY_DEADLINE = timedelta(minutes=5)
 UNDELIVERABLE = ("Slack did not take the direct message with your new key, so the key was "
                  "deleted before anyone could see it; your current key is unchanged.")
 
 
-class KeyRotator:
+class KeyIssuer:
     """Each step moves the stored rotation first, so a crash anywhere leaves a clear state.
 
     The secret exists only in memory, between CreateAccessKey and the DM.
     """
 
-    def __init__(self, deps: KeyDeps, lifecycle: KeyLifecycle) -> None:
-        self.deps = deps
-        self.ctx = deps.ctx
-        self.rotations = deps.rotations
-        self.lifecycle = lifecycle
+    def __init__(self, rotations: RotationStore, iam: IamKeys, messages: KeyMessages,
+                 notices: Notices, requests: ApprovalRequests, jobs: JobQueue, uow: UnitOfWork,
+                 settings: RotationSettings, recovery: KeyRecovery,
+                 retirer: KeyRetirer) -> None:
+        self.rotations = rotations
+        self.iam = iam
+        self.messages = messages
+        self.notices = notices
+        self.requests = requests
+        self.jobs = jobs
+        self.uow = uow
+        self.settings = settings
+        self.recovery = recovery
+        self.retirer = retirer
 
     # --- who is who -----------------------------------------------------------------------
 
-    def iam_user_of(self, holder: str, now: datetime) -> Any:
+    def iam_user_of(self, holder: str, now: datetime) -> IamUser:
         try:
-            user = self.deps.port.find_user(holder, now)
-        except AwsError as exc:
+            user = self.iam.find_user(holder, now)
+        except CloudError as exc:
             raise UserError(f"Gatehouse could not read the IAM users: {exc.message}") from None
         if user is None:
-            tag = self.ctx.config.identity.iam_user_tag
+            tag = self.settings.iam_user_tag
             raise UserError(
                 f"<@{holder}> is not linked to an IAM user, so Gatehouse cannot rotate a key. "
                 f"An admin must tag the IAM user with `{tag}` = `{holder}` (IAM console → "
@@ -58,20 +74,20 @@ class KeyRotator:
                 "`/access rotate-key` again.")
         return user
 
-    def keys_of(self, holder: str, now: datetime) -> tuple[str, list[KeyFacts]]:
+    def keys_of(self, holder: str, now: datetime) -> tuple[str, list[AccessKey]]:
         """(IAM user name, its keys); a user renamed or deleted since the look-up is re-read."""
         name = self.iam_user_of(holder, now).name
         try:
-            return name, self.deps.port.list_keys(name)
-        except AwsError as exc:
+            return name, self.iam.list_keys(name)
+        except CloudError as exc:
             if exc.code != "NoSuchEntity":
                 raise UserError(f"Gatehouse could not read the access keys: {exc.message}") \
                     from None
-        self.deps.port.forget()
+        self.iam.forget()
         name = self.iam_user_of(holder, now).name
         try:
-            return name, self.deps.port.list_keys(name)
-        except AwsError as exc:
+            return name, self.iam.list_keys(name)
+        except CloudError as exc:
             raise UserError(f"Gatehouse could not read the access keys: {exc.message}") from None
 
     def prepare(self, holder: str, now: datetime) -> tuple[str, RotationPlan]:
@@ -80,7 +96,7 @@ class KeyRotator:
         current = self.rotations.open_for(iam_user)
         if current is not None and current.state is RotationState.DEACTIVATED \
                 and find_key(keys, current.old_key_id) is None:
-            self.lifecycle.complete(current, SYSTEM, now, "the old key had already been deleted")
+            self.retirer.complete(current, SYSTEM, now, "the old key had already been deleted")
             current = None
         if current is not None and current.state is not RotationState.DEACTIVATED:
             raise UserError(_busy_message(current))
@@ -92,73 +108,73 @@ class KeyRotator:
                request_id: int | None = None) -> Rotation:
         iam_user, plan = self.prepare(holder, now)
         rotation = self.begin(holder, requested_by, iam_user, plan, now, request_id)
-        self.lifecycle.holding(rotation.id, True)
+        self.recovery.holding(rotation.id, True)
         try:
             created, new_key = self.create(rotation, now)
             return self.deliver(created, new_key.secret_access_key, now)
         finally:
-            self.lifecycle.holding(rotation.id, False)
+            self.recovery.holding(rotation.id, False)
 
     def begin(self, holder: str, requested_by: str, iam_user: str, plan: RotationPlan,
               now: datetime, request_id: int | None = None) -> Rotation:
         """Store the rotation before any key exists, with the job that cleans up after a crash."""
-        with self.ctx.repo.store.transaction():
+        with self.uow.transaction():
             rotation = self.rotations.insert(holder=holder, requested_by=requested_by,
                                              iam_user=iam_user, plan=plan,
-                                             owner=self.deps.owner, now=now,
+                                             owner=self.recovery.owner, now=now,
                                              request_id=request_id)
             if request_id is not None:
-                self.ctx.repo.move(request_id, Status.ACTIVE, actor=SYSTEM, now=now,
+                self.requests.move(request_id, Status.ACTIVE, actor=SYSTEM, now=now,
                                    expect=[Status.APPROVED], details={"rotation": rotation.id})
-                self.ctx.jobs.cancel("activate", f"request:{request_id}", now)
-            self.ctx.jobs.schedule("key_recover", now + RECOVERY_DEADLINE,
-                                   key=job_key(rotation.id), payload={"rotation": rotation.id})
+                self.jobs.cancel("activate", f"request:{request_id}", now)
+            self.jobs.schedule("key_recover", now + RECOVERY_DEADLINE,
+                               key=job_key(rotation.id), payload={"rotation": rotation.id})
         return rotation
 
-    def create(self, rotation: Rotation, now: datetime) -> tuple[Rotation, Any]:
+    def create(self, rotation: Rotation, now: datetime) -> tuple[Rotation, NewAccessKey]:
         """CreateAccessKey, then record the new key's id (never its secret)."""
         try:
-            new_key = self.deps.port.create_key(rotation.iam_user)
-        except AwsError as exc:
-            self.lifecycle.fail(rotation, f"AWS refused to create the key: {exc.message}", now)
+            new_key = self.iam.create_key(rotation.iam_user)
+        except CloudError as exc:
+            self.recovery.fail(rotation, f"AWS refused to create the key: {exc.message}", now)
             raise refused("create the new access key", exc) from None
         created = self.rotations.move(rotation.id, RotationState.CREATED, actor=SYSTEM, now=now,
                                       expect=[RotationState.CREATING],
                                       new_key_id=new_key.key_id,
                                       new_key_created=new_key.created)
         if created is None:  # recovered meanwhile by another Gatehouse: this key is an orphan
-            self.deps.port.delete_key(rotation.iam_user, new_key.key_id)
+            self.iam.delete_key(rotation.iam_user, new_key.key_id)
             raise UserError("The rotation was stopped while the key was being created; "
                             "nothing changed. Run `/access rotate-key` again.")
         return created, new_key
 
     def deliver(self, rotation: Rotation, secret: str, now: datetime) -> Rotation:
         """DM the secret to the holder; if that fails, the new key is deleted at once."""
-        grace = timedelta(seconds=self.ctx.config.keys.grace_period)
+        grace = timedelta(seconds=self.settings.grace_period)
         rotation = replace(rotation, deactivate_at=now + grace if rotation.old_key_id else None)
         try:
-            channel, ts = self.deps.slack.deliver_key(rotation, secret, now)
+            channel, ts = self.messages.deliver_key(rotation, secret, now)
         except Exception as exc:  # whatever stops delivery, the key must not outlive it
             log.warning("new key not delivered", extra={"rotation": rotation.id,
                                                         "error": type(exc).__name__})
-            self.lifecycle.withdraw(rotation, now, UNDELIVERABLE)
+            self.recovery.withdraw(rotation, now, UNDELIVERABLE)
             raise UserError(f"{UNDELIVERABLE} Try `/access rotate-key` again in a minute.") \
                 from None
         delivered = self._mark_delivered(rotation, channel, ts, now)
         if delivered is None:  # withdrawn meanwhile: take the secret back out of Slack
-            self.deps.slack.conceal_key(replace(rotation, dm_channel=channel, dm_ts=ts),
-                                        "withdrawn")
+            self.messages.conceal_key(replace(rotation, dm_channel=channel, dm_ts=ts),
+                                      "withdrawn")
             raise UserError("The rotation was stopped while the key was being sent, so that "
                             "key was deleted. Run `/access rotate-key` again.")
         if delivered.old_key_id is None:
-            self.lifecycle.complete(delivered, SYSTEM, now, "there was no old key to retire")
-        self.ctx.slack.home_changed({rotation.holder})
+            self.retirer.complete(delivered, SYSTEM, now, "there was no old key to retire")
+        self.notices.home_changed({rotation.holder})
         return self.rotations.get(rotation.id)
 
     def _mark_delivered(self, rotation: Rotation, channel: str, ts: str,
                         now: datetime) -> Rotation | None:
         deactivate_at = rotation.deactivate_at
-        with self.ctx.repo.store.transaction():
+        with self.uow.transaction():
             moved = self.rotations.move(rotation.id, RotationState.DELIVERED, actor=SYSTEM,
                                         now=now, expect=[RotationState.CREATED],
                                         dm_channel=channel, dm_ts=ts, secret_shown=True,
@@ -166,18 +182,18 @@ class KeyRotator:
             if moved is None:
                 return None
             key, payload = job_key(rotation.id), {"rotation": rotation.id}
-            self.ctx.jobs.cancel("key_recover", key, now)
-            self.ctx.jobs.schedule("key_conceal", now + SECRET_LIFETIME, key=key, payload=payload)
+            self.jobs.cancel("key_recover", key, now)
+            self.jobs.schedule("key_conceal", now + SECRET_LIFETIME, key=key, payload=payload)
             if deactivate_at:
-                self.ctx.jobs.schedule("key_deactivate", deactivate_at,
-                                       key=deactivation_key(rotation.id, deactivate_at),
-                                       payload=payload)
-            self.lifecycle.close_request(moved, Status.EXPIRED, "the new key was delivered", now)
+                self.jobs.schedule("key_deactivate", deactivate_at,
+                                   key=deactivation_key(rotation.id, deactivate_at),
+                                   payload=payload)
+            self.recovery.close_request(moved, Status.EXPIRED, "the new key was delivered", now)
         return moved
 
     def confirmation(self, rotation: Rotation) -> str:
         """The requester's answer: key ids only; the secret is in the holder's DM alone."""
-        after = format_duration(self.ctx.config.keys.delete_after)
+        after = format_duration(self.settings.delete_after)
         if rotation.for_someone_else:
             head = (f"Rotated <@{rotation.holder}>'s access key: the new key "
                     f"`{rotation.new_key_id}` was sent to them in a DM.")

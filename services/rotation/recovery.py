@@ -1,0 +1,133 @@
+"""Before delivery: a rotation that created a key nobody received is withdrawn, key deleted."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+
+from domain.requests import AccessRequest, Status
+from domain.rotation import UNDELIVERED, Rotation, RotationState, orphan_key
+from services.rotation.ports import (
+    ApprovalRequests,
+    IamKeys,
+    JobHandler,
+    JobQueue,
+    Notices,
+    RotationStore,
+    StoredJob,
+    UnitOfWork,
+)
+from services.rotation.shared import SYSTEM, job_key, log, quietly
+
+CRASHED = ("Gatehouse stopped in the middle of the rotation, before it could give you the new "
+           "key, so any key it had created was deleted; your current key is unchanged.")
+
+
+class StillDelivering(Exception):
+    """This Gatehouse is still delivering the key; the recovery job tries again later."""
+
+
+class KeyRecovery:
+    """Closes rotations that stopped before the holder had the key, deleting what they made."""
+
+    def __init__(self, rotations: RotationStore, iam: IamKeys, requests: ApprovalRequests,
+                 notices: Notices, jobs: JobQueue, uow: UnitOfWork, owner: str) -> None:
+        self.rotations = rotations
+        self.iam = iam
+        self.requests = requests
+        self.notices = notices
+        self.jobs = jobs
+        self.uow = uow
+        self.owner = owner
+        self._in_flight: set[int] = set()
+        self._lock = threading.Lock()
+
+    def job_handlers(self) -> dict[str, JobHandler]:
+        return {"key_recover": self._on_recover}
+
+    def resume(self, now: datetime) -> None:
+        """Rotations an earlier run left undelivered are recovered by the next sweep."""
+        for rotation in self.rotations.undelivered():
+            if rotation.owner != self.owner:
+                self.jobs.schedule("key_recover", now, key=job_key(rotation.id),
+                                   payload={"rotation": rotation.id})
+
+    def holding(self, rotation_id: int, busy: bool) -> None:
+        """Mark a rotation as being delivered by this process (the recovery leaves it alone)."""
+        with self._lock:
+            (self._in_flight.add if busy else self._in_flight.discard)(rotation_id)
+
+    def _busy(self, rotation: Rotation) -> bool:
+        with self._lock:
+            return rotation.owner == self.owner and rotation.id in self._in_flight
+
+    def _on_recover(self, job: StoredJob, now: datetime) -> None:
+        rotation = self.rotations.get(int(job.payload.get("rotation", 0)))
+        if rotation is None or rotation.state not in UNDELIVERED:
+            return
+        if self._busy(rotation):
+            raise StillDelivering(f"rotation {rotation.id} is still being delivered")
+        self.withdraw(rotation, now, CRASHED)
+
+    def withdraw(self, rotation: Rotation, now: datetime, why: str) -> Rotation | None:
+        """Delete the key this rotation created but never delivered; close it as failed."""
+        current = [] if rotation.new_key_id else self.iam.list_keys(rotation.iam_user)
+        orphan = orphan_key(rotation, current)
+        if orphan:
+            self.iam.delete_key(rotation.iam_user, orphan)
+        with self.uow.transaction():
+            moved = self.rotations.move(
+                rotation.id, RotationState.FAILED, actor=SYSTEM, now=now, expect=UNDELIVERED,
+                action="key.orphan_deleted" if orphan else "key.failed", note=why,
+                details={"why": why, "deleted_key_id": orphan})
+            if moved is None:
+                return None
+            self.jobs.cancel("key_recover", job_key(rotation.id), now)
+            request = self.close_request(moved, Status.FAILED, why, now)
+        log.warning("key rotation withdrawn", extra={"rotation": rotation.id,
+                                                     "deleted_key_id": orphan})
+        self._tell_withdrawn(moved, why, request)
+        return moved
+
+    def fail(self, rotation: Rotation, why: str, now: datetime) -> None:
+        """Close a rotation that created nothing (AWS refused CreateAccessKey)."""
+        with self.uow.transaction():
+            moved = self.rotations.move(rotation.id, RotationState.FAILED, actor=SYSTEM, now=now,
+                                        expect=[RotationState.CREATING], note=why,
+                                        details={"why": why})
+            if moved is None:
+                return
+            self.jobs.cancel("key_recover", job_key(rotation.id), now)
+            request = self.close_request(moved, Status.FAILED, why, now)
+        if request is not None:  # without one, the requester's answer says why
+            self._tell_request(request, why)
+            quietly(self.notices.dm, request.requester,
+                    f"{request.label} (key rotation) failed: {why}")
+
+    def close_request(self, rotation: Rotation, status: Status, why: str,
+                      now: datetime) -> AccessRequest | None:
+        """End the approval request that started this rotation, if any (in the caller's
+        transaction); returns it so that its thread can be told afterwards."""
+        if rotation.request_id is None:
+            return None
+        return self.requests.move(rotation.request_id, status, actor=SYSTEM, now=now,
+                                  expect=[Status.ACTIVE], note=why[:500],
+                                  details={"rotation": rotation.id, "why": why})
+
+    def _tell_withdrawn(self, rotation: Rotation, why: str,
+                        request: AccessRequest | None) -> None:
+        again = ("`/access rotate-key` again" if not rotation.for_someone_else else
+                 f"`/access rotate-key <@{rotation.holder}>` again")
+        quietly(self.notices.dm, rotation.holder,
+                f"Your access-key rotation did not finish. {why} Run `/access rotate-key` "
+                "again to get a new key.")
+        if rotation.for_someone_else:
+            quietly(self.notices.dm, rotation.requested_by,
+                    f"The rotation of <@{rotation.holder}>'s access key did not finish. "
+                    f"{why} Run {again}.")
+        if request is not None:
+            self._tell_request(request, why)
+
+    def _tell_request(self, request: AccessRequest, why: str) -> None:
+        self.notices.thread(request, f"{request.label} failed: {why}")
+        self.notices.refresh_request(request, self.requests.approvers_of(request.id))

@@ -1,0 +1,190 @@
+"""After delivery: conceal the secret, deactivate the old key (warning once), then delete it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from domain.errors import CloudError
+from domain.iam import AccessKey
+from domain.rotation import (
+    WARNING_NOTICE,
+    Rotation,
+    RotationState,
+    find_key,
+    iso_time,
+    stamp,
+    used_since_new_key,
+)
+from services.rotation.ports import (
+    IamKeys,
+    JobHandler,
+    JobQueue,
+    KeyMessages,
+    Notices,
+    RotationSettings,
+    RotationStore,
+    StoredJob,
+    UnitOfWork,
+)
+from services.rotation.shared import SYSTEM, deactivation_key, job_key, quietly
+
+T = TypeVar("T")
+
+
+class KeyRetirer:
+    """Each scheduled step re-reads the rotation and IAM, so it is safe to run twice."""
+
+    def __init__(self, rotations: RotationStore, iam: IamKeys, messages: KeyMessages,
+                 notices: Notices, jobs: JobQueue, uow: UnitOfWork,
+                 settings: RotationSettings) -> None:
+        self.rotations = rotations
+        self.iam = iam
+        self.messages = messages
+        self.notices = notices
+        self.jobs = jobs
+        self.uow = uow
+        self.settings = settings
+
+    def job_handlers(self) -> dict[str, JobHandler]:
+        return {"key_conceal": self._on_conceal, "key_deactivate": self._on_deactivate,
+                "key_delete": self._on_delete}
+
+    # --- jobs -----------------------------------------------------------------------------
+
+    def _rotation(self, job: StoredJob) -> Rotation | None:
+        return self.rotations.get(int(job.payload.get("rotation", 0)))
+
+    def _on_conceal(self, job: StoredJob, now: datetime) -> None:
+        rotation = self._rotation(job)
+        if rotation is not None and rotation.secret_shown:
+            self.conceal(rotation, SYSTEM, now, "removed after an hour")
+
+    def _on_deactivate(self, job: StoredJob, now: datetime) -> None:
+        rotation = self._rotation(job)
+        if rotation is None or rotation.state is not RotationState.DELIVERED:
+            return
+        if rotation.deactivate_at is None or rotation.deactivate_at > now:
+            return  # postponed; a later job carries the new deadline
+        self._reporting(rotation, "deactivate", now,
+                        lambda: self.retire(rotation, SYSTEM, now, check_use=True))
+
+    def _on_delete(self, job: StoredJob, now: datetime) -> None:
+        rotation = self._rotation(job)
+        if rotation is None or rotation.state is not RotationState.DEACTIVATED:
+            return
+        if rotation.delete_at is None or rotation.delete_at > now:
+            return
+        self._reporting(rotation, "delete", now, lambda: self.finish(rotation, SYSTEM, now))
+
+    # --- the steps ------------------------------------------------------------------------
+
+    def conceal(self, rotation: Rotation, actor: str, now: datetime, why: str) -> None:
+        self.messages.conceal_key(rotation, why)
+        self.rotations.update(rotation.id, secret_shown=False)
+        self.jobs.cancel("key_conceal", job_key(rotation.id), now)
+        self.rotations.record(rotation, "key.secret_removed", actor, now, {"why": why})
+
+    def retire(self, rotation: Rotation, actor: str, now: datetime, *, check_use: bool) -> None:
+        """Deactivate the old key (after warning once if it is still in use)."""
+        old = find_key(self.iam.list_keys(rotation.iam_user), rotation.old_key_id)
+        if old is None:
+            self.complete(rotation, actor, now, "the old key had already been deleted")
+            return
+        if check_use and not rotation.warned and used_since_new_key(old, rotation):
+            self._warn(rotation, old, now)
+            return
+        if old.is_active:
+            self.iam.set_key_status(rotation.iam_user, old.key_id, active=False)
+        delete_at = now + timedelta(seconds=self.settings.delete_after)
+        with self.uow.transaction():
+            moved = self.rotations.move(rotation.id, RotationState.DEACTIVATED, actor=actor,
+                                        now=now, expect=[RotationState.DELIVERED],
+                                        delete_at=delete_at)
+            if moved is None:
+                return
+            if rotation.deactivate_at:
+                self.jobs.cancel("key_deactivate",
+                                 deactivation_key(rotation.id, rotation.deactivate_at), now)
+            self.jobs.schedule("key_delete", delete_at, key=job_key(rotation.id),
+                               payload={"rotation": rotation.id})
+        quietly(self.notices.dm, rotation.holder,
+                f"Your old access key `{old.key_id}` is now inactive; Gatehouse deletes it "
+                f"at {stamp(delete_at)}. Your key is `{rotation.new_key_id}`.")
+        self.notices.home_changed({rotation.holder})
+
+    def _warn(self, rotation: Rotation, old: AccessKey, now: datetime) -> None:
+        until = now + WARNING_NOTICE
+        with self.uow.transaction():
+            self.rotations.update(rotation.id, warned=True, deactivate_at=until)
+            self.jobs.schedule("key_deactivate", until,
+                               key=deactivation_key(rotation.id, until),
+                               payload={"rotation": rotation.id})
+            self.rotations.record(rotation, "key.old_key_in_use", SYSTEM, now, {
+                "last_used": old.last_used.isoformat() if old.last_used else None,
+                "service": old.last_used_service, "region": old.last_used_region,
+                "deactivate_at": iso_time(until)})
+        current = self.rotations.get(rotation.id)
+        self.messages.warn_old_key_used(current, old, now)
+        where = ", ".join(p for p in (old.last_used_service, old.last_used_region) if p)
+        for admin in self.settings.admins:
+            quietly(self.notices.dm, admin,
+                    f"<@{rotation.holder}>'s old access key `{old.key_id}` (IAM user "
+                    f"`{rotation.iam_user}`) was used at {stamp(old.last_used)}"
+                    f"{f' ({where})' if where else ''} after its replacement was issued. "
+                    f"Gatehouse deactivates it at {stamp(until)} unless they postpone.")
+
+    def finish(self, rotation: Rotation, actor: str, now: datetime) -> None:
+        """Delete the inactive old key; the new key is then the holder's only key."""
+        if rotation.old_key_id:
+            self.iam.delete_key(rotation.iam_user, rotation.old_key_id)
+        self.complete(rotation, actor, now, None)
+
+    def complete(self, rotation: Rotation, actor: str, now: datetime, note: str | None) -> None:
+        deleted = rotation.state is RotationState.DEACTIVATED
+        with self.uow.transaction():
+            moved = self.rotations.move(rotation.id, RotationState.COMPLETED, actor=actor,
+                                        now=now, note=note,
+                                        details={"note": note} if note else None)
+            if moved is None:
+                return
+            for action in ("key_delete", "key_recover"):
+                self.jobs.cancel(action, job_key(rotation.id), now)
+            if deleted:
+                self.rotations.record(moved, "key.rotated", actor, now)
+        if rotation.old_key_id:
+            quietly(self.notices.dm, rotation.holder,
+                    f"Key rotation complete: the old key `{rotation.old_key_id}` is "
+                    f"deleted and `{rotation.new_key_id}` is your only access key.")
+        self.notices.home_changed({rotation.holder})
+
+    # --- failures ------------------------------------------------------------------------
+
+    def _reporting(self, rotation: Rotation, step: str, now: datetime,
+                   work: Callable[[], T]) -> T:
+        """Run a scheduled AWS step; on its first refusal tell the holder and the admins.
+
+        The exception goes on to the sweeper, which retries with a growing delay.
+        """
+        try:
+            return work()
+        except CloudError as refusal:
+            if rotation.refused_step != step:
+                self.rotations.update(rotation.id, refused_step=step)
+                self.report_refusal(rotation, step, refusal, SYSTEM, now)
+                self._tell_refusal(rotation, step, refusal)
+            raise
+
+    def report_refusal(self, rotation: Rotation, step: str, refusal: CloudError, actor: str,
+                       now: datetime) -> None:
+        self.rotations.record(rotation, "key.failed", actor, now,
+                              {"step": step, "error": refusal.message, "code": refusal.code})
+
+    def _tell_refusal(self, rotation: Rotation, step: str, refusal: CloudError) -> None:
+        key = rotation.old_key_id
+        text = (f"Gatehouse could not {step} the old access key `{key}` of IAM user "
+                f"`{rotation.iam_user}`: {refusal.message}. It keeps trying, less often each "
+                "time; until then that key stays as it is.")
+        for user in {rotation.holder, *self.settings.admins}:
+            quietly(self.notices.dm, user, text)

@@ -1,0 +1,43 @@
+"""What the rotation steps share: job keys, the refusal message, and notices that never fail."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from domain.errors import CloudError, UserError
+from domain.rotation import iso_time
+from services.context import SYSTEM
+
+log = logging.getLogger("gatehouse.keys")
+__all__ = ["SYSTEM", "deactivation_key", "job_key", "new_owner", "quietly", "refused"]
+
+
+def new_owner() -> str:
+    """Which running Gatehouse started a rotation; rotations of an earlier run are recovered."""
+    return uuid.uuid4().hex[:12]
+
+
+def job_key(rotation_id: int) -> str:
+    return f"rotation:{rotation_id}"
+
+
+def deactivation_key(rotation_id: int, due: datetime) -> str:
+    """Each deadline its own job, so a warning can move it from inside the running job."""
+    return f"rotation:{rotation_id}@{iso_time(due)}"
+
+
+def refused(step: str, refusal: CloudError) -> UserError:
+    return UserError(f"AWS refused to {step}: {refusal.message}. Nothing was changed; "
+                     "try again later or ask an admin.")
+
+
+def quietly(send: Callable[..., Any], *args: Any) -> None:
+    """A notice must not undo the step it reports: log a failure and go on."""
+    try:
+        send(*args)
+    except Exception as exc:  # Slack being down must not stop key housekeeping
+        log.warning("could not send a key notice", extra={"error": type(exc).__name__})
