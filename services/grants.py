@@ -12,6 +12,7 @@ from domain.errors import UserError
 from domain.policy import STS_MAX_SECONDS, STS_MIN_SECONDS, grant_end, window_end
 from domain.requests import AccessRequest, Grant, Kind, Status
 from services.context import SYSTEM, Context, now_label
+from services.ports import Credentials
 
 log = logging.getLogger("gatehouse.grants")
 DENY_LIFETIME = timedelta(seconds=STS_MAX_SECONDS)
@@ -94,6 +95,7 @@ class GrantService:
         except AwsError as exc:
             self._fail_grant(request, grant, f"AWS refused the grant: {exc}", now)
             return
+        self._deny_if_ended_meanwhile(grant.id, credentials, seconds, now)
         self.ctx.slack.dm_credentials(request, grant, credentials, console,
                                       _clip_note(request, seconds))
         self.ctx.repo.update_grant(grant.id, delivered=True)
@@ -130,6 +132,7 @@ class GrantService:
                 self._schedule_grant_jobs(grant, now)
                 self.ctx.jobs.cancel("activate", f"request:{request.id}", now)
         if not live:
+            self._deny_if_ended_meanwhile(grant.id, credentials, seconds, now)
             self._fail(request, f"{parent.label} ended before the extension was applied", now)
         if not moved:
             return
@@ -222,9 +225,22 @@ class GrantService:
             self.ctx.slack.scrub_credentials(grant, self.ctx.request(grant.request_id), ended)
         self.ctx.jobs.cancel("scrub_dm", f"grant:{grant_id}", now)
 
-    def _try_revoke_deny(self, grant: Grant, now: datetime) -> None:
+    def _deny_if_ended_meanwhile(self, grant_id: int, credentials: Credentials, seconds: int,
+                                 now: datetime) -> None:
+        """A revoke that landed while AWS was issuing set its cut-off before these credentials
+        existed: deny again, with a cut-off after their issue time."""
+        grant = self.ctx.repo.grant(grant_id)
+        if grant.is_live or not grant.source_identity:
+            return
+        issued = max(now, credentials.expiration - timedelta(seconds=seconds))
+        cutoff = deny_cutoff(issued)
+        self.ctx.jobs.schedule("revoke_deny", now, key=f"grant:{grant.id}", grant_id=grant.id,
+                               payload={"issued_before": cutoff})
+        self._try_revoke_deny(grant, now, cutoff)
+
+    def _try_revoke_deny(self, grant: Grant, now: datetime, cutoff: str | None = None) -> None:
         try:
-            self.run_revoke_deny(grant, deny_cutoff(now), now)
+            self.run_revoke_deny(grant, cutoff or deny_cutoff(now), now)
         except AwsError as exc:
             log.warning("revoke deny refused; the sweep retries it",
                         extra={"grant": grant.id, "error": str(exc)})
