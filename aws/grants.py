@@ -7,13 +7,17 @@ from datetime import datetime
 
 from aws.clients import AwsClients
 from aws.console import console_signin_url
+from aws.errors import AwsError
 from aws.iam import (
+    RevokeDeny,
+    account_of_role,
     build_session_policy,
     put_revoke_deny,
     remove_revoke_deny,
     role_max_session_seconds,
 )
 from aws.sts import (
+    CallerIdentity,
     GrantCredentials,
     assume_role_for_grant,
     caller_identity,
@@ -31,18 +35,34 @@ class AwsGrants:
     def __init__(self, clients: AwsClients, federation_url: str) -> None:
         self.clients = clients
         self.federation_url = federation_url
-        self._chaining: bool | None = None
+        self._identity: CallerIdentity | None = None
         self._lock = threading.Lock()
 
     def role_max_seconds(self, role_arn: str) -> int | None:
-        return role_max_session_seconds(self.clients.iam(), role_arn)
+        return role_max_session_seconds(self.clients.iam(), self.own_role(role_arn))
 
     def role_chaining(self) -> bool:
         """True when Gatehouse itself runs on role credentials (grants capped at 1 h)."""
+        return self._caller().is_role_session
+
+    def own_role(self, role_arn: str) -> str:
+        """`role_arn`, checked to be in the account these IAM credentials act in.
+
+        IAM calls name a role by its name alone, so a role of another account would be
+        changed in Gatehouse's own account instead: a same-named, different role.
+        """
+        own, theirs = self._caller().account, account_of_role(role_arn)
+        if theirs != own:
+            raise AwsError(f"the role {role_arn} is in account {theirs}, but Gatehouse's IAM "
+                           f"credentials act in account {own}; it will not change a role "
+                           "there", "WrongAccount")
+        return role_arn
+
+    def _caller(self) -> CallerIdentity:
         with self._lock:
-            if self._chaining is None:
-                self._chaining = caller_identity(self.clients.sts()).is_role_session
-            return self._chaining
+            if self._identity is None:
+                self._identity = caller_identity(self.clients.sts())
+            return self._identity
 
     def session_identity(self, requester: str, email: str | None,
                          request_id: int) -> tuple[str, str]:
@@ -52,7 +72,7 @@ class AwsGrants:
                session_name: str, request_id: int, requester: str, role: str,
                source_ips: list[str], ends_at: datetime) -> GrantCredentials:
         return assume_role_for_grant(
-            self.clients.sts(), role_arn=role_arn, duration_seconds=duration_seconds,
+            self.clients.sts(), role_arn=self.own_role(role_arn), duration_seconds=duration_seconds,
             session_name=session_name, source_identity=source_identity,
             session_tags=session_tags_for(request_id, requester, role),
             session_policy=build_session_policy(source_ips=source_ips, ends_at=ends_at),
@@ -62,11 +82,12 @@ class AwsGrants:
         return console_signin_url(credentials, federation_url=self.federation_url,
                                   issuer=ISSUER, session_seconds=duration_seconds)
 
-    def put_revoke_deny(self, *, role_arn: str, source_identity: str, issued_before: datetime,
-                        deny_id: str) -> str:
-        return put_revoke_deny(self.clients.iam(), role_arn=role_arn,
-                               source_identity=source_identity, issued_before=issued_before,
-                               deny_id=deny_id)
+    def put_revoke_deny(self, *, role_arn: str, source_identity: str,
+                        issued_before: datetime) -> RevokeDeny:
+        return put_revoke_deny(self.clients.iam(), role_arn=self.own_role(role_arn),
+                               source_identity=source_identity, issued_before=issued_before)
 
-    def remove_revoke_deny(self, *, role_arn: str, policy_name: str) -> bool:
-        return remove_revoke_deny(self.clients.iam(), role_arn=role_arn, policy_name=policy_name)
+    def remove_revoke_deny(self, *, role_arn: str, policy_name: str,
+                           issued_before: datetime | None = None) -> bool:
+        return remove_revoke_deny(self.clients.iam(), role_arn=self.own_role(role_arn),
+                                  policy_name=policy_name, issued_before=issued_before)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import unquote
 
 from botocore.client import BaseClient
 
@@ -16,12 +19,26 @@ _ROLE_ARN = re.compile(r"^arn:aws[\w-]*:iam::\d{12}:role/(?:[\w+=,.@/-]*/)?([\w+
 _POLICY_NAME_FORBIDDEN = re.compile(r"[^\w+=,.@-]", re.ASCII)
 
 
+@dataclass(frozen=True)
+class RevokeDeny:
+    """The revoke deny now on a role: its policy name and the cut-off it enforces."""
+
+    policy_name: str
+    issued_before: datetime
+
+
 def role_name_from_arn(role_arn: str) -> str:
     """`arn:aws:iam::123456789012:role/team/Admin` -> `Admin` (paths are not part of the name)."""
     match = _ROLE_ARN.match(role_arn)
     if not match:
         raise AwsError(f"'{role_arn}' is not an IAM role ARN", "InvalidArn")
     return match.group(1)
+
+
+def account_of_role(role_arn: str) -> str:
+    """`arn:aws:iam::123456789012:role/Admin` -> `123456789012`."""
+    role_name_from_arn(role_arn)  # refuses anything that is not a role ARN
+    return role_arn.split(":")[4]
 
 
 def role_max_session_seconds(iam: BaseClient, role_arn: str) -> int:
@@ -67,41 +84,89 @@ def build_revoke_deny(*, source_identity: str, issued_before: datetime) -> dict:
     return {"Version": "2012-10-17", "Statement": [statement]}
 
 
-def revoke_policy_name(deny_id: str) -> str:
-    """`gatehouse-revoke-<deny_id>`, made valid as an inline policy name (≤ 128 characters)."""
-    safe_id = _POLICY_NAME_FORBIDDEN.sub("_", deny_id.strip())
-    return (REVOKE_POLICY_PREFIX + safe_id)[:MAX_POLICY_NAME_CHARS]
+def revoke_policy_name(source_identity: str) -> str:
+    """The one revoke deny of a SourceIdentity on a role: readable, valid, ≤ 128 characters.
+
+    The readable part is cut and cleaned; a short hash of the exact identity keeps two
+    identities that clean to the same text apart.
+    """
+    digest = hashlib.sha256(source_identity.encode()).hexdigest()[:12]
+    readable = _POLICY_NAME_FORBIDDEN.sub("_", source_identity.strip())[:80]
+    return f"{REVOKE_POLICY_PREFIX}{readable}-{digest}"[:MAX_POLICY_NAME_CHARS]
 
 
 def put_revoke_deny(
-    iam: BaseClient, *, role_arn: str, source_identity: str, issued_before: datetime, deny_id: str
-) -> str:
-    """Attach the revoke deny to the role and return its policy name.
+    iam: BaseClient, *, role_arn: str, source_identity: str, issued_before: datetime
+) -> RevokeDeny:
+    """Deny sessions of `source_identity` on the role issued before `issued_before`.
 
-    One small inline policy per revoke: a role holds at most 10,240 characters of inline
-    policy in total, and each deny is removed once the longest session has run out.
+    One inline policy per (role, SourceIdentity), overwritten with the latest cut-off, so
+    repeated revokes never fill the role's 10,240-character inline-policy quota. A cut-off is
+    never moved back: a later revoke of the same person keeps the later one.
     """
-    policy_name = revoke_policy_name(deny_id)
-    document = build_revoke_deny(source_identity=source_identity, issued_before=issued_before)
-    with aws_errors(role_arn):
-        iam.put_role_policy(
-            RoleName=role_name_from_arn(role_arn),
-            PolicyName=policy_name,
-            PolicyDocument=json.dumps(document, separators=(",", ":")),
-        )
-    return policy_name
+    name = revoke_policy_name(source_identity)
+    role_name = role_name_from_arn(role_arn)
+    if issued_before.microsecond:  # IAM compares whole seconds: round up, never let one through
+        issued_before = issued_before.replace(microsecond=0) + timedelta(seconds=1)
+    for _ in range(3):  # write, read back: a concurrent revoke may have written an older cut-off
+        current = _stored_cutoff(iam, role_name, name, role_arn)
+        cutoff = max(issued_before, current) if current else issued_before
+        document = build_revoke_deny(source_identity=source_identity, issued_before=cutoff)
+        with aws_errors(role_arn):
+            iam.put_role_policy(RoleName=role_name, PolicyName=name,
+                                PolicyDocument=json.dumps(document, separators=(",", ":")))
+        stored = _stored_cutoff(iam, role_name, name, role_arn)
+        if stored is not None and stored >= issued_before:
+            return RevokeDeny(policy_name=name, issued_before=stored)
+    raise AwsError(f"the revoke deny on {role_arn} kept being overwritten with an older "
+                   "cut-off", "ConcurrentModification")
 
 
-def remove_revoke_deny(iam: BaseClient, *, role_arn: str, policy_name: str) -> bool:
-    """Delete the revoke deny; False when it (or the role) is already gone, so reruns are safe."""
+def remove_revoke_deny(iam: BaseClient, *, role_arn: str, policy_name: str,
+                       issued_before: datetime | None = None) -> bool:
+    """Delete the revoke deny once its cut-off is `issued_before` or earlier.
+
+    False when it is already gone, or when a later revoke moved its cut-off on (that revoke's
+    own removal deletes it later), so reruns are safe.
+    """
+    role_name = role_name_from_arn(role_arn)
+    if issued_before is not None:
+        current = _stored_cutoff(iam, role_name, policy_name, role_arn)
+        if current is None or current > issued_before:
+            return False
     try:
         with aws_errors(role_arn):
-            iam.delete_role_policy(RoleName=role_name_from_arn(role_arn), PolicyName=policy_name)
+            iam.delete_role_policy(RoleName=role_name, PolicyName=policy_name)
     except AwsError as error:
         if error.code == "NoSuchEntity":
             return False
         raise
     return True
+
+
+def _stored_cutoff(iam: BaseClient, role_name: str, policy_name: str,
+                   role_arn: str) -> datetime | None:
+    """The cut-off of the revoke deny stored on the role, or None when there is none."""
+    try:
+        with aws_errors(role_arn):
+            document = iam.get_role_policy(RoleName=role_name,
+                                           PolicyName=policy_name)["PolicyDocument"]
+    except AwsError as error:
+        if error.code == "NoSuchEntity":
+            return None
+        raise
+    return revoke_cutoff(document)
+
+
+def revoke_cutoff(document: dict | str) -> datetime | None:
+    """The `aws:TokenIssueTime` cut-off of a revoke deny document (IAM may return it encoded)."""
+    if isinstance(document, str):
+        document = json.loads(unquote(document))
+    for statement in document.get("Statement", []):
+        when = statement.get("Condition", {}).get("DateLessThan", {}).get("aws:TokenIssueTime")
+        if when:
+            return datetime.strptime(when, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    return None
 
 
 def list_revoke_denies(iam: BaseClient, role_arn: str) -> list[str]:

@@ -198,6 +198,11 @@ class AccessService:
                             "approvers and admins can revoke it.")
         if not self.grants.end(grant, Status.REVOKED, actor=user, now=now):
             raise UserError(f"{request.label} has already ended.")
+        if self.grants.deny_outstanding(grant.id):
+            return (f"{request.label} is ended in Gatehouse, but the revoke is NOT complete: "
+                    "AWS refused the deny that stops the credentials already issued. "
+                    "Gatehouse keeps retrying and has told the holder, the approvers and the "
+                    "admins.")
         return (f"{request.label} is revoked: its credentials stop working now and the "
                 "message that held them no longer shows them.")
 

@@ -12,6 +12,7 @@ from domain.errors import UserError
 from domain.policy import STS_MAX_SECONDS, STS_MIN_SECONDS, grant_end, window_end
 from domain.requests import AccessRequest, Grant, Kind, Status
 from services.context import SYSTEM, Context, now_label
+from services.ports import Credentials
 
 log = logging.getLogger("gatehouse.grants")
 DENY_LIFETIME = timedelta(seconds=STS_MAX_SECONDS)
@@ -94,6 +95,7 @@ class GrantService:
         except AwsError as exc:
             self._fail_grant(request, grant, f"AWS refused the grant: {exc}", now)
             return
+        self._deny_if_ended_meanwhile(grant.id, credentials, seconds, now)
         self.ctx.slack.dm_credentials(request, grant, credentials, console,
                                       _clip_note(request, seconds))
         self.ctx.repo.update_grant(grant.id, delivered=True)
@@ -130,6 +132,7 @@ class GrantService:
                 self._schedule_grant_jobs(grant, now)
                 self.ctx.jobs.cancel("activate", f"request:{request.id}", now)
         if not live:
+            self._deny_if_ended_meanwhile(grant.id, credentials, seconds, now)
             self._fail(request, f"{parent.label} ended before the extension was applied", now)
         if not moved:
             return
@@ -222,35 +225,73 @@ class GrantService:
             self.ctx.slack.scrub_credentials(grant, self.ctx.request(grant.request_id), ended)
         self.ctx.jobs.cancel("scrub_dm", f"grant:{grant_id}", now)
 
-    def _try_revoke_deny(self, grant: Grant, now: datetime) -> None:
+    def _deny_if_ended_meanwhile(self, grant_id: int, credentials: Credentials, seconds: int,
+                                 now: datetime) -> None:
+        """A revoke that landed while AWS was issuing set its cut-off before these credentials
+        existed: deny again, with a cut-off after their issue time."""
+        grant = self.ctx.repo.grant(grant_id)
+        if grant.is_live or not grant.source_identity:
+            return
+        issued = max(now, credentials.expiration - timedelta(seconds=seconds))
+        cutoff = deny_cutoff(issued)
+        self.ctx.jobs.schedule("revoke_deny", now, key=f"grant:{grant.id}", grant_id=grant.id,
+                               payload={"issued_before": cutoff})
+        self._try_revoke_deny(grant, now, cutoff)
+
+    def _try_revoke_deny(self, grant: Grant, now: datetime, cutoff: str | None = None) -> None:
         try:
-            self.run_revoke_deny(grant, deny_cutoff(now), now)
+            self.run_revoke_deny(grant, cutoff or deny_cutoff(now), now)
         except AwsError as exc:
             log.warning("revoke deny refused; the sweep retries it",
                         extra={"grant": grant.id, "error": str(exc)})
-            self.ctx.slack.thread(self.ctx.request(grant.request_id),
-                                  f"AWS refused the deny that stops issued credentials: {exc}. "
-                                  "Gatehouse keeps retrying; until then they work until "
-                                  f"{now_label(grant.ends_at)}.")
+            self._tell_deny_refused(grant, str(exc))
 
-    def run_revoke_deny(self, grant: Grant, issued_before: str, now: datetime) -> None:
+    def _tell_deny_refused(self, grant: Grant, why: str) -> None:
+        """A revoke whose deny AWS refused is not done: the holder, deciders and admins hear."""
+        request = self.ctx.request(grant.request_id)
+        until = now_label(grant.ends_at)
+        people = " ".join(f"<@{p}>" for p in self.ctx.decision_makers(request))
+        self.ctx.slack.thread(request, f":rotating_light: {people} AWS refused the deny that "
+                              f"stops the credentials already issued for {request.label}: "
+                              f"{why}. The revoke is NOT complete: they keep working until "
+                              f"{until} unless the deny lands. Gatehouse keeps retrying.")
+        text = (f":rotating_light: The revoke of {request.label} ({grant.role}, held by "
+                f"<@{grant.requester}>) is not complete: AWS refused the deny that stops "
+                f"credentials already issued ({why}). They work until {until} unless the "
+                "deny lands; Gatehouse keeps retrying.")
+        for person in {grant.requester, *self.ctx.config.admins}:
+            self.ctx.slack.dm(person, text)
+
+    def deny_outstanding(self, grant_id: int) -> bool:
+        """True while the deny that stops issued credentials has not reached AWS yet."""
+        return any(job.grant_id == grant_id for job in self.ctx.jobs.pending("revoke_deny"))
+
+    def run_revoke_deny(self, grant: Grant, issued_before: str, now: datetime, *,
+                        retried: bool = False) -> None:
         """Attach the deny that stops credentials already handed out; a job retries it."""
         job_key = f"grant:{grant.id}"
         if not grant.source_identity:
             self.ctx.jobs.cancel("revoke_deny", job_key, now)
             return
-        policy = self.ctx.aws.put_revoke_deny(
+        deny = self.ctx.aws.put_revoke_deny(
             role_arn=grant.role_arn, source_identity=grant.source_identity,
-            issued_before=datetime.fromisoformat(issued_before.replace("Z", "+00:00")),
-            deny_id=f"g{grant.id}")
+            issued_before=datetime.fromisoformat(issued_before.replace("Z", "+00:00")))
+        cutoff = now_iso(deny.issued_before)
         with self.ctx.repo.store.transaction():
             self.ctx.jobs.cancel("revoke_deny", job_key, now)
             self.ctx.jobs.schedule("remove_deny", now + DENY_LIFETIME, key=job_key,
                                    grant_id=grant.id,
-                                   payload={"role_arn": grant.role_arn, "policy_name": policy})
+                                   payload={"role_arn": grant.role_arn,
+                                            "policy_name": deny.policy_name,
+                                            "issued_before": cutoff})
         self.ctx.audit.append(at=now, actor=SYSTEM, action="grant.deny_attached",
                               request_id=grant.request_id, role=grant.role,
-                              subject=grant.requester, details={"policy_name": policy})
+                              subject=grant.requester,
+                              details={"policy_name": deny.policy_name, "issued_before": cutoff})
+        if retried:
+            self.ctx.slack.thread(self.ctx.request(grant.request_id),
+                                  "AWS accepted the deny: credentials issued before "
+                                  f"{cutoff} no longer work. The revoke is complete.")
 
     def _fail(self, request: AccessRequest, why: str, now: datetime) -> None:
         moved = self.ctx.repo.move(request.id, Status.FAILED, actor=SYSTEM, now=now,

@@ -15,6 +15,11 @@ class Credentials(Protocol):
     expiration: datetime
 
 
+class RevokeDeny(Protocol):
+    policy_name: str
+    issued_before: datetime
+
+
 class SlackPort(Protocol):
     def post_request(self, request: AccessRequest, channel: str, approvers: list[str]) -> str: ...
 
@@ -57,7 +62,8 @@ class AwsPort(Protocol):
 
     def console_url(self, credentials: Credentials, duration_seconds: int) -> str | None: ...
 
-    def put_revoke_deny(self, *, role_arn: str, source_identity: str, issued_before: datetime,
-                        deny_id: str) -> str: ...
+    def put_revoke_deny(self, *, role_arn: str, source_identity: str,
+                        issued_before: datetime) -> RevokeDeny: ...
 
-    def remove_revoke_deny(self, *, role_arn: str, policy_name: str) -> bool: ...
+    def remove_revoke_deny(self, *, role_arn: str, policy_name: str,
+                           issued_before: datetime | None = None) -> bool: ...

@@ -119,13 +119,15 @@ class Sweeper:
     def _revoke_deny(self, job: Job, now: datetime) -> None:
         grant = self.ctx.repo.grant(job.grant_id)
         if grant is not None:
-            self.grants.run_revoke_deny(grant, job.payload["issued_before"], now)
+            self.grants.run_revoke_deny(grant, job.payload["issued_before"], now, retried=True)
 
     def _scrub_dm(self, job: Job, now: datetime) -> None:
         self.grants.run_scrub(job.grant_id, job.payload["ended"], now)
 
     def _remove_deny(self, job: Job, now: datetime) -> None:
-        removed = self.ctx.aws.remove_revoke_deny(role_arn=job.payload["role_arn"],
-                                                  policy_name=job.payload["policy_name"])
+        cutoff = job.payload.get("issued_before")
+        removed = self.ctx.aws.remove_revoke_deny(
+            role_arn=job.payload["role_arn"], policy_name=job.payload["policy_name"],
+            issued_before=datetime.fromisoformat(cutoff.replace("Z", "+00:00")) if cutoff else None)
         self.ctx.audit.append(at=now, actor=SYSTEM, action="grant.deny_removed",
                               request_id=None, details={**job.payload, "removed": removed})

@@ -117,17 +117,25 @@ class FakeAws:
         self._check("console")
         return f"https://signin.example/federation?SigninToken={secrets.token_urlsafe(20)}"
 
-    def put_revoke_deny(self, *, role_arn: str, source_identity: str, issued_before: datetime,
-                        deny_id: str) -> str:
+    def put_revoke_deny(self, *, role_arn: str, source_identity: str,
+                        issued_before: datetime) -> Deny:
+        """One deny per (role, SourceIdentity); its cut-off only ever moves later, as on AWS."""
         self._check("deny")
-        name = f"gatehouse-revoke-{deny_id}"
+        name = f"gatehouse-revoke-{role_arn}-{source_identity}"
+        held = self.denies.get(name)
+        if held is not None and held.issued_before > issued_before:
+            issued_before = held.issued_before
         deny = Deny(role_arn, source_identity, issued_before, name)
         self.denies[name] = deny
         self.denies_ever.append(deny)
-        return name
+        return deny
 
-    def remove_revoke_deny(self, *, role_arn: str, policy_name: str) -> bool:
+    def remove_revoke_deny(self, *, role_arn: str, policy_name: str,
+                           issued_before: datetime | None = None) -> bool:
         self._check("remove_deny")
+        held = self.denies.get(policy_name)
+        if held is None or (issued_before is not None and held.issued_before > issued_before):
+            return False
         return self.denies.pop(policy_name, None) is not None
 
 

@@ -66,7 +66,7 @@ def test_a_refused_revoke_deny_is_retried_by_the_sweep_until_it_lands(gatehouse,
     dm = credential_dms(gh, DEV)[0]
     faults.fail("PutRolePolicy", "denied", "denied")
     gh.command(DEV, f"revoke R-{number}")
-    gh.answer(DEV, "revoked")
+    gh.answer(DEV, "NOT complete")
     gh.idle()
     assert gh.status(number) == "revoked"
     assert "AWS_SESSION_TOKEN" not in message_text(gh.current(dm))
