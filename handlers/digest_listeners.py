@@ -1,41 +1,37 @@
-"""The digest in the running bot: `/access digest`, fix and acknowledge buttons, the daily job."""
+"""The digest in the running bot: `/access digest`, fix and acknowledge buttons, its Home part."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from slack_bolt import Ack, Respond
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from domain.errors import UserError
 from handlers import digest_blocks as blocks
 from handlers.commands import Command
-from handlers.digest_slack import SlackDigestPublisher
-from handlers.replies import guarded
-from jobs import safely
+from handlers.notifier import SlackNotifier
+from handlers.replies import Background, ephemeral, guarded, on_click
 from services.digest import DigestService, local_day
 from services.digest_actions import DigestActions
-from storage.digests import DigestStore
+from services.gatehouse import Gatehouse
 
 log = logging.getLogger("gatehouse.digest")
-
-
-def _ephemeral(respond: Respond) -> Callable[[str], Any]:
-    return lambda text: respond(text=text, response_type="ephemeral", replace_original=False)
 
 
 class DigestFeature:
     """Holds the digest's use cases and answers Slack about them."""
 
-    def __init__(self, runtime: Any, service: DigestService, actions: DigestActions) -> None:
-        self.runtime = runtime
-        self.config = runtime.config
-        self.gh = runtime.gh
+    def __init__(self, gh: Gatehouse, service: DigestService, actions: DigestActions,
+                 notifier: SlackNotifier, background: Background) -> None:
+        self.config = gh.config
+        self.gh = gh
         self.service = service
         self.actions = actions
+        self.notifier = notifier
+        self.background = background
 
     # --- posting --------------------------------------------------------------------------
 
@@ -65,7 +61,7 @@ class DigestFeature:
         return posted
 
     def _homes_changed(self) -> None:
-        self.gh.ctx.slack.home_changed(set(self.config.admins))
+        self.notifier.home_changed(set(self.config.admins))
 
     def home_section(self, user: str) -> list[dict[str, Any]]:
         """Admins see the latest digest's headline in the App Home."""
@@ -78,19 +74,11 @@ class DigestFeature:
 
     # --- buttons and the modal ------------------------------------------------------------
 
-    def on_deactivate_key(self, ack: Ack, body: dict[str, Any], action: dict[str, Any],
-                          respond: Respond) -> None:
-        ack()
-        user, value = body["user"]["id"], str(action.get("value", ""))
-        self.runtime.background.run(
-            lambda: self.actions.deactivate_key(value, user, self.gh.now()), _ephemeral(respond))
+    def deactivate_key(self, user: str, action: dict[str, Any]) -> str | None:
+        return self.actions.deactivate_key(str(action.get("value", "")), user, self.gh.now())
 
-    def on_remove_password(self, ack: Ack, body: dict[str, Any], action: dict[str, Any],
-                           respond: Respond) -> None:
-        ack()
-        user, value = body["user"]["id"], str(action.get("value", ""))
-        self.runtime.background.run(
-            lambda: self.actions.remove_password(value, user, self.gh.now()), _ephemeral(respond))
+    def remove_password(self, user: str, action: dict[str, Any]) -> str | None:
+        return self.actions.remove_password(str(action.get("value", "")), user, self.gh.now())
 
     def on_acknowledge(self, ack: Ack, body: dict[str, Any], action: dict[str, Any],
                        respond: Respond, client: WebClient) -> None:
@@ -103,7 +91,7 @@ class DigestFeature:
             today = local_day(self.config, self.gh.now())
             client.views_open(trigger_id=body["trigger_id"],
                               view=blocks.ack_modal(finding, today))
-        guarded(open_form, _ephemeral(respond))
+        guarded(open_form, ephemeral(respond))
 
     def on_ack_submitted(self, ack: Ack, body: dict[str, Any], view: dict[str, Any],
                          client: WebClient) -> None:
@@ -122,38 +110,20 @@ class DigestFeature:
             ack(response_action="errors", errors={"until": str(refusal)[:150]})
             return
         ack()
-        self.runtime.background.run(lambda: answer, lambda text: self._tell(client, user, text))
+        self.background.run(lambda: answer, lambda text: self._tell(client, user, text))
 
     def _tell(self, client: WebClient, user: str, text: str) -> None:
         """An answer to a modal: ephemeral in the digest channel, else a DM."""
         if self.config.digest.channel:
             client.chat_postEphemeral(channel=self.config.digest.channel, user=user, text=text)
         else:
-            self.gh.ctx.slack.dm(user, text)
+            self.notifier.dm(user, text)
 
 
-def register_digest(runtime: Any) -> DigestFeature:
-    """Wire the digest into a built runtime: command, buttons, modal, home, daily job."""
-    config, gh = runtime.config, runtime.gh
-    clients = runtime.extras["aws_clients"]
-    store = DigestStore(runtime.store)
-    publisher = SlackDigestPublisher(gh.ctx.slack.client, config.digest.channel or "")
-    service = DigestService(config, store, gh.ctx.audit, clients, publisher=publisher.publish)
-    feature = DigestFeature(runtime, service, DigestActions(config, store, gh.ctx.audit,
-                                                            clients.iam))
-    app = runtime.app
-    runtime.listeners.extra_commands["digest"] = feature.on_command
-    app.action(blocks.ACTION_DEACTIVATE_KEY)(feature.on_deactivate_key)
-    app.action(blocks.ACTION_REMOVE_PASSWORD)(feature.on_remove_password)
+def register_digest(app: App, feature: DigestFeature) -> None:
+    """Register the digest's buttons and modal; its command goes to the Listeners."""
+    app.action(blocks.ACTION_DEACTIVATE_KEY)(on_click(feature.background, feature.deactivate_key))
+    app.action(blocks.ACTION_REMOVE_PASSWORD)(on_click(feature.background,
+                                                       feature.remove_password))
     app.action(blocks.ACTION_ACKNOWLEDGE)(feature.on_acknowledge)
     app.view(blocks.ACK_MODAL)(feature.on_ack_submitted)
-    runtime.extras.setdefault("home_sections", []).append(feature.home_section)
-    runtime.extras["digest"] = feature
-    if config.digest.enabled:
-        at = config.digest.at
-        runtime.scheduler.add_job(safely("digest", feature.daily), "cron", hour=at.hour,
-                                  minute=at.minute, timezone=config.timezone, id="digest",
-                                  max_instances=1, coalesce=True, misfire_grace_time=3600)
-        runtime.scheduler.add_job(safely("digest-catch-up", feature.catch_up), "date",
-                                  id="digest-catch-up", misfire_grace_time=None)
-    return feature

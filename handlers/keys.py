@@ -9,26 +9,20 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import datetime
 from typing import Any
 
-from slack_bolt import Ack, Respond
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
-from aws.key_port import IamKeys
 from config import Config
 from domain.errors import UserError
-from domain.requests import Kind
 from domain.rotation import KeyFacts, KeySlotsFull, Rotation
 from handlers import key_blocks
 from handlers.commands import USAGE, Command, user_mention
 from handlers.notifier import SlackNotifier
-from handlers.replies import Background
+from handlers.replies import Background, ephemeral, on_click
 from services.gatehouse import Gatehouse
-from services.key_lifecycle import KeyLifecycle
-from services.key_ports import KeyDeps
-from services.key_rotation import KeyRotator
 from services.keys import KeyService
-from storage.rotations import RotationRepository
 
 log = logging.getLogger("gatehouse.keys")
 LIST_BUDGET_SECONDS = 2.0  # `/access list` is answered inside Slack's 3-second ack
@@ -93,40 +87,21 @@ class KeyHandlers:
 
     # --- buttons --------------------------------------------------------------------------
 
-    def on_stored(self, ack: Ack, body: dict[str, Any], action: dict[str, Any],
-                  respond: Respond) -> None:
-        ack()
-        user = body["user"]["id"]
-        self.background.run(lambda: self.service.stored(_rotation_id(action), user,
-                                                        self.gh.now()), _ephemeral(respond))
+    def stored(self, user: str, action: dict[str, Any]) -> str | None:
+        return self.service.stored(_rotation_id(action), user, self.gh.now())
 
-    def on_deactivate_now(self, ack: Ack, body: dict[str, Any], action: dict[str, Any],
-                          respond: Respond) -> None:
-        ack()
-        user = body["user"]["id"]
-        self.background.run(lambda: self.service.deactivate_now(_rotation_id(action), user,
-                                                                self.gh.now()),
-                            _ephemeral(respond))
+    def deactivate_now(self, user: str, action: dict[str, Any]) -> str | None:
+        return self.service.deactivate_now(_rotation_id(action), user, self.gh.now())
 
-    def on_postpone(self, ack: Ack, body: dict[str, Any], action: dict[str, Any],
-                    respond: Respond) -> None:
-        ack()
-        user = body["user"]["id"]
-        self.background.run(lambda: self.service.postpone(_rotation_id(action), user,
-                                                          self.gh.now()), _ephemeral(respond))
+    def postpone(self, user: str, action: dict[str, Any]) -> str | None:
+        return self.service.postpone(_rotation_id(action), user, self.gh.now())
 
-    def on_delete_inactive(self, ack: Ack, body: dict[str, Any], action: dict[str, Any],
-                           respond: Respond) -> None:
-        ack()
-        user = body["user"]["id"]
-
-        def work() -> str | None:
-            holder, key_id = _holder_and_key(action)
-            try:
-                return self.service.delete_inactive(holder, key_id, user, self.gh.now())
-            except KeySlotsFull as full:
-                raise UserError(str(full)) from None
-        self.background.run(work, _ephemeral(respond))
+    def delete_inactive(self, user: str, action: dict[str, Any]) -> str | None:
+        holder, key_id = _holder_and_key(action)
+        try:
+            return self.service.delete_inactive(holder, key_id, user, self.gh.now())
+        except KeySlotsFull as full:
+            raise UserError(str(full)) from None
 
     def on_rotate(self, ack: Ack, body: dict[str, Any], client: WebClient,
                   respond: Respond) -> None:
@@ -134,7 +109,7 @@ class KeyHandlers:
         ack()
         user = body["user"]["id"]
         show = _blocks_reply(body, respond, client)
-        self.background.run(lambda: self._rotating(user, user, show), _ephemeral(respond))
+        self.background.run(lambda: self._rotating(user, user, show), ephemeral(respond))
 
     # --- reading --------------------------------------------------------------------------
 
@@ -158,7 +133,7 @@ class KeyHandlers:
 
     def home_section(self, user: str) -> list[dict[str, Any]]:
         now = self.gh.now()
-        tag = self.gh.ctx.config.identity.iam_user_tag
+        tag = self.gh.config.identity.iam_user_tag
         try:
             overview = self.service.overview(user, now)
         except UserError as problem:
@@ -191,10 +166,6 @@ def _holder_and_key(action: dict[str, Any]) -> tuple[str, str]:
     return holder, key_id
 
 
-def _ephemeral(respond: Respond) -> Callable[[str], Any]:
-    return lambda text: respond(text=text, response_type="ephemeral", replace_original=False)
-
-
 def _dm(client: WebClient, user: str, text: str,
         blocks: list[dict[str, Any]] | None = None) -> None:
     channel = client.conversations_open(users=user)["channel"]["id"]
@@ -210,27 +181,10 @@ def _blocks_reply(body: dict[str, Any], respond: Respond,
     return lambda text, blocks: _dm(client, body["user"]["id"], text, blocks)
 
 
-def register_keys(runtime: Any) -> KeyService:
-    """Wire key rotation into a built runtime: services, jobs, command, buttons, list, home."""
-    gh: Gatehouse = runtime.gh
-    ctx = gh.ctx
-    port = IamKeys(runtime.extras["aws_clients"], runtime.config.identity.iam_user_tag)
-    deps = KeyDeps(ctx=ctx, port=port, slack=KeyMessages(ctx.slack, runtime.config),
-                   rotations=RotationRepository(ctx.repo.store, ctx.audit))
-    lifecycle = KeyLifecycle(deps)
-    lifecycle.register(gh.sweeper)
-    lifecycle.resume(gh.now())
-    service = KeyService(deps, lifecycle, KeyRotator(deps, lifecycle), gh.access)
-    gh.grants.activators[Kind.KEY] = service.activate
-    gh.extras["keys"] = service
-    handlers = KeyHandlers(service, gh, runtime.background)
-    runtime.listeners.extra_commands["rotate-key"] = handlers.on_command
-    runtime.listeners.list_extras.append(handlers.list_lines)
-    runtime.extras["home_sections"].append(handlers.home_section)
-    app = runtime.app
-    app.action("key_stored")(handlers.on_stored)
-    app.action("key_deactivate_now")(handlers.on_deactivate_now)
-    app.action("key_postpone")(handlers.on_postpone)
-    app.action("key_delete_inactive")(handlers.on_delete_inactive)
+def register_keys(app: App, handlers: KeyHandlers) -> None:
+    """Register key rotation's buttons; its command and list lines go to the Listeners."""
+    app.action("key_stored")(on_click(handlers.background, handlers.stored))
+    app.action("key_deactivate_now")(on_click(handlers.background, handlers.deactivate_now))
+    app.action("key_postpone")(on_click(handlers.background, handlers.postpone))
+    app.action("key_delete_inactive")(on_click(handlers.background, handlers.delete_inactive))
     app.action("key_rotate")(handlers.on_rotate)
-    return service

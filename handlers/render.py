@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
+from domain.audit import AuditEntry
 from domain.durations import format_duration
 from domain.requests import AccessRequest, Grant
 from domain.text import escape
 from handlers.blocks import request_title, when
-from storage.audit import AuditEntry
 
 
 def own_requests(requests: Iterable[AccessRequest], grants: dict[int, Grant],

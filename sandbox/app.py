@@ -21,7 +21,7 @@ import yaml
 from moto.server import ThreadedMotoServer
 from waitress.server import create_server
 
-import bot
+import wiring
 from config import load_config, load_environment
 from logs import setup_logging
 from sandbox import seed
@@ -145,7 +145,7 @@ def start_bot(sandbox: Sandbox, fake: FakeSlack, secret: str) -> Any:
         "SLACK_API_URL": fake.api_url, "GATEHOUSE_CONFIG": str(config_path),
         "GATEHOUSE_DB": str(sandbox.workdir / "gatehouse.db"),
         "GATEHOUSE_FEDERATION_URL": federation.url, "HOST": HOST, "PORT": "0"})
-    runtime = bot.build(env, load_config(config_path), clock=sandbox.clock)
+    runtime = wiring.build(env, load_config(config_path), clock=sandbox.clock)
     sandbox.stops.append(runtime.stop)
     sandbox.stops.append(lambda: finish_scheduled_jobs(runtime))  # runs before runtime.stop
     runtime.start_background()

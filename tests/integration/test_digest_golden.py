@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from aws.clients import AwsClients
-from digest_cli import print_digest
+from cli import print_digest
 from domain.digest import Acknowledgement
 from domain.requests import Kind, Status
 from services.digest import DigestService

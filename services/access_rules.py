@@ -1,0 +1,102 @@
+"""Which roles exist, who decides a request, where it is posted, how long a grant may last."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from config import Config, RoleConfig
+from domain.errors import AwsError, UserError
+from domain.policy import ApprovalRule, expand_approvers, grant_limit
+from domain.requests import AccessRequest, Kind
+from services.ports import AwsPort, RequestStore
+
+SYSTEM = "gatehouse"
+log = logging.getLogger("gatehouse.services")
+GroupMembers = Callable[[str], list[str]]
+
+
+class AccessRules:
+    """The config's roles and approvers, with Slack user groups expanded and role limits cached."""
+
+    def __init__(self, config: Config, group_members: GroupMembers, aws: AwsPort) -> None:
+        self.config = config
+        self.group_members = group_members
+        self.aws = aws
+        self._role_limits: dict[str, int | None] = {}
+
+    def role(self, name: str) -> RoleConfig:
+        role = self.config.role(name)
+        if role is None:
+            raise UserError(
+                f"There is no role called '{name}'. Roles you can request: "
+                f"{', '.join(sorted(self.config.roles))}."
+            )
+        return role
+
+    def rule(self, role: RoleConfig) -> ApprovalRule:
+        groups = {e: self.group_members(e) for e in role.approvers if e.startswith("S")}
+        return ApprovalRule(
+            approvers=expand_approvers(role.approvers, groups),
+            admins=frozenset(self.config.admins),
+            approvals_required=role.approvals_required,
+            allow_self_approval=role.allow_self_approval,
+        )
+
+    def is_admin(self, user: str) -> bool:
+        return user in self.config.admins
+
+    def decides_anything(self, user: str) -> bool:
+        """Admins, and anyone who may approve at least one role."""
+        return self.is_admin(user) or any(self.rule(role).may_decide(user)
+                                          for role in self.config.roles.values())
+
+    def limit(self, role: RoleConfig, *, fresh: bool = False) -> int:
+        """Longest grant for `role`: config, IAM MaxSessionDuration and role chaining."""
+        if fresh or role.name not in self._role_limits:
+            try:
+                self._role_limits[role.name] = self.aws.role_max_seconds(role.arn)
+            except AwsError as exc:
+                if exc.code == "NoSuchEntity":
+                    raise UserError(f"AWS says the role {role.arn} does not exist; "
+                                    "ask an admin to fix the config") from None
+                log.warning("could not read MaxSessionDuration", extra={"role": role.name,
+                                                                       "error": str(exc)})
+                self._role_limits.setdefault(role.name, None)
+        return grant_limit(role.max_duration, self._role_limits[role.name],
+                           self.aws.role_chaining())
+
+    def forget_limits(self) -> None:
+        """Read every role's MaxSessionDuration from IAM again on next use."""
+        self._role_limits.clear()
+
+    def rule_for(self, request: AccessRequest) -> ApprovalRule:
+        """Who decides on `request`: the role's rule; admins alone for key rotations."""
+        if request.kind is Kind.KEY:
+            return ApprovalRule(approvers=frozenset(), admins=frozenset(self.config.admins))
+        return self.rule(self.role(request.role))
+
+    def channel_for(self, request: AccessRequest) -> str:
+        role = self.config.role(request.role) if request.kind is not Kind.KEY else None
+        return self.config.channel_for(role) if role else self.config.approvals_channel
+
+    def decision_makers(self, request: AccessRequest) -> list[str]:
+        if request.kind is not Kind.KEY and self.config.role(request.role) is None:
+            return list(self.config.admins)
+        rule = self.rule_for(request)
+        people = sorted(rule.approvers | rule.admins)
+        if not rule.allow_self_approval:
+            people = [p for p in people if p != request.requester]
+        return people
+
+
+def require_request(requests: RequestStore, request_id: int) -> AccessRequest:
+    request = requests.get(request_id)
+    if request is None:
+        raise UserError(f"There is no request R-{request_id}. `/access list` shows yours.")
+    return request
+
+
+def now_label(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
