@@ -10,6 +10,7 @@ from config import Config, RoleConfig
 from domain.errors import AwsError, UserError
 from domain.policy import ApprovalRule, expand_approvers, grant_limit
 from domain.requests import AccessRequest, Kind
+from domain.text import utc_label
 from services.ports import AwsPort, RequestStore
 
 SYSTEM = "gatehouse"
@@ -99,4 +100,4 @@ def require_request(requests: RequestStore, request_id: int) -> AccessRequest:
 
 
 def now_label(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
+    return utc_label(moment)
