@@ -1,14 +1,36 @@
-"""The `python bot.py …` subcommands: run, sandbox, check-config, digest and audit."""
+"""The `python bot.py …` subcommands: run, check-config, digest and audit (bot.py: sandbox)."""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
-from collections.abc import Callable
-from datetime import date
-from typing import Any, TextIO
+import time
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from typing import TextIO
 
-from config import ConfigError
+from aws.clients import AwsClients
+from aws.iam import role_max_session_seconds
+from aws.sts import caller_identity
+from config import (
+    Config,
+    ConfigError,
+    Environment,
+    environment_problems,
+    load_config,
+    load_environment,
+)
+from domain.digest_text import render_text
+from domain.errors import AwsError
+from handlers.digest_slack import SlackDigestPublisher
+from logs import setup_logging
+from services.gatehouse import utcnow
+from storage.audit import AuditLog, export
+from storage.database import open_store
+from wiring import Runtime, build, digest_service, load_settings, slack_client
+
+log = logging.getLogger("gatehouse")
 
 Command = Callable[[argparse.Namespace, dict[str, str]], int]
 
@@ -47,7 +69,7 @@ def dispatch(argv: list[str], environ: dict[str, str], out: TextIO | None = None
     args = _parser().parse_args(argv)
     command = args.command or "run"
     handlers: dict[str, Command] = {
-        "run": _run, "sandbox": _sandbox, "check-config": _check_config,
+        "run": _run, "sandbox": _no_sandbox, "check-config": _check_config,
         "digest": _digest, "audit": lambda a, e: _audit(a, e, out),
     }
     try:
@@ -59,24 +81,43 @@ def dispatch(argv: list[str], environ: dict[str, str], out: TextIO | None = None
 
 
 def _run(args: argparse.Namespace, environ: dict[str, str]) -> int:
-    from bot import run
-
     return run(environ)
 
 
-def _sandbox(args: argparse.Namespace, environ: dict[str, str]) -> int:
+def run(environ: Mapping[str, str]) -> int:
+    env, config = load_settings(environ)
+    setup_logging(env.log_level)
+    runtime = build(env, config)
+    runtime.start_background()
     try:
-        from sandbox.app import run_sandbox
-    except ImportError as exc:
-        print(f"The sandbox needs the development requirements: {exc}. "
-              "Install them with `pip install -r requirements-dev.txt`.", file=sys.stderr)
-        return 2
-    return run_sandbox(environ)
+        (serve_socket_mode if env.socket_mode else serve_http)(runtime)
+    finally:
+        runtime.stop()
+    return 0
+
+
+def serve_http(runtime: Runtime) -> None:
+    from waitress import serve
+
+    log.info("listening", extra={"host": runtime.env.host, "port": runtime.env.port})
+    serve(runtime.wsgi(), host=runtime.env.host, port=runtime.env.port, threads=8,
+          ident="gatehouse")
+
+
+def serve_socket_mode(runtime: Runtime) -> None:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    log.info("connecting in Socket Mode")
+    SocketModeHandler(runtime.app, runtime.env.slack_app_token).start()
+
+
+def _no_sandbox(args: argparse.Namespace, environ: dict[str, str]) -> int:
+    """The sandbox is started by bot.py itself, so that the production CLI never loads it."""
+    print("Start the sandbox with `python bot.py sandbox`.", file=sys.stderr)
+    return 2
 
 
 def _check_config(args: argparse.Namespace, environ: dict[str, str]) -> int:
-    from bot import load_settings
-
     env, config = load_settings(environ)
     problems = _online_problems(env, config) if args.online else []
     for problem in problems:
@@ -87,13 +128,7 @@ def _check_config(args: argparse.Namespace, environ: dict[str, str]) -> int:
     return 0
 
 
-def _online_problems(env: Any, config: Any) -> list[str]:
-    from aws.clients import AwsClients
-    from aws.errors import AwsError
-    from aws.iam import role_max_session_seconds
-    from aws.sts import caller_identity
-    from bot import slack_client
-
+def _online_problems(env: Environment, config: Config) -> list[str]:
     problems = []
     try:
         slack_client(env).auth_test()
@@ -118,19 +153,46 @@ def _online_problems(env: Any, config: Any) -> list[str]:
 
 
 def _digest(args: argparse.Namespace, environ: dict[str, str]) -> int:
-    try:
-        from digest_cli import print_digest
-    except ImportError:
-        print("The digest is not available in this build yet.", file=sys.stderr)
-        return 2
     return print_digest(environ, post=not args.print_only)
 
 
-def _audit(args: argparse.Namespace, environ: dict[str, str], out: TextIO) -> int:
-    from config import load_environment
-    from storage.audit import AuditLog, export
-    from storage.database import open_store
+def print_digest(environ: Mapping[str, str], post: bool, *, now: datetime | None = None,
+                 aws_clients: AwsClients | None = None, out: TextIO | None = None,
+                 sleep: Callable[[float], None] | None = None) -> int:
+    """Print the digest (exit 0 even when sources are missing), or post it as the bot would.
 
+    Printing keeps nothing: the next posted digest still compares with the last posted one.
+    """
+    env = load_environment(environ)
+    config = load_config(env.config_path)
+    clients = aws_clients or AwsClients.from_environment(env.aws_region)
+    moment, out = now or utcnow(), out or sys.stdout
+    if post:
+        problems = [p for p in environment_problems(env) if p.startswith("SLACK_BOT_TOKEN")]
+        if problems:
+            raise ConfigError(problems)
+    store = open_store(env.db_path)
+    publisher = SlackDigestPublisher(slack_client(env), config.digest.channel or "") \
+        if post else None
+    service = digest_service(config, store, AuditLog(store), clients, publisher=publisher,
+                             sleep=sleep or time.sleep)
+    try:
+        if not post:
+            digest, _ = service.build(moment)
+            out.write(render_text(digest))
+            return 0
+        if not config.digest.enabled:
+            raise ConfigError(["digest.channel: required to post the digest; "
+                               "use --print to print it instead"])
+        digest, _ = service.post(moment, trigger="cli", actor="cli")
+        print(f"digest: posted in {config.digest.channel}, {len(digest.findings)} open findings",
+              file=out)
+        return 0
+    finally:
+        store.close()
+
+
+def _audit(args: argparse.Namespace, environ: dict[str, str], out: TextIO) -> int:
     env = load_environment(environ)
     audit = AuditLog(open_store(env.db_path))
     if args.audit_command == "export":

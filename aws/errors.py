@@ -15,7 +15,9 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from domain.errors import CloudError
+from domain.errors import AwsError  # services catch it without importing aws/
+
+__all__ = ["AwsError", "aws_errors"]
 
 # Why AWS said no, keyed by (operation, code) first and by code alone second.
 _HINTS: dict[tuple[str, str] | str, str] = {
@@ -41,10 +43,6 @@ _HINTS: dict[tuple[str, str] | str, str] = {
     "MalformedPolicyDocument": "AWS rejected the policy document",
     "ServiceFailure": "AWS had an internal failure; try again later",
 }
-
-
-class AwsError(CloudError):
-    """An AWS call failed; `message` is fit to show a Slack user, `code` is AWS's error code."""
 
 
 @contextmanager

@@ -8,8 +8,8 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from waitress import serve
 
-from bot import slack_client
 from config import load_environment
+from wiring import slack_client
 
 
 def build() -> App:

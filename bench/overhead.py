@@ -64,11 +64,11 @@ def start_bot(stack: Stack):
     """Gatehouse built in this process (so its clients can be timed), served by waitress."""
     from waitress.server import create_server
 
-    import bot
+    import wiring
     from config import load_config, load_environment
 
     env = stack.bot_env("overhead", free_port())
-    runtime = bot.build(load_environment(env), load_config(env["GATEHOUSE_CONFIG"]))
+    runtime = wiring.build(load_environment(env), load_config(env["GATEHOUSE_CONFIG"]))
     server = create_server(runtime.wsgi(), host="127.0.0.1", port=0, threads=8)
     threading.Thread(target=server.run, daemon=True).start()
     return runtime, server, f"http://127.0.0.1:{server.effective_port}"
@@ -76,12 +76,12 @@ def start_bot(stack: Stack):
 
 def instrument(runtime) -> Stopwatch:
     watch = Stopwatch()
-    clients = runtime.extras["aws_clients"]
+    clients = runtime.aws_clients
     for client in (clients.sts(), clients.iam()):
         watch.hook_boto(client)
-    port = runtime.gh.ctx.aws
+    port = runtime.aws_grants
     port.console_url = watch.wrap("AWS federation (sign-in token)", port.console_url)
-    web = runtime.gh.ctx.slack.client
+    web = runtime.notifier.client
     web.api_call = watch.wrap("Slack Web API", web.api_call)
     return watch
 

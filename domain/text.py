@@ -1,6 +1,13 @@
-"""Make user-written text safe to show in Slack messages."""
+"""Text for people: user-written text made safe for Slack, and times written one way."""
+
+from datetime import datetime
 
 
 def escape(text: str) -> str:
     """Escape `&`, `<` and `>`: a typed `<!channel>` or `<@U1>` is shown, not acted on."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def utc_label(moment: datetime) -> str:
+    """The one way a time is written for people: `2026-11-30 09:00 UTC`."""
+    return moment.strftime("%Y-%m-%d %H:%M UTC")

@@ -7,7 +7,7 @@ from typing import Any
 
 from domain.durations import format_duration
 from domain.requests import AccessRequest, Grant, Kind, Status
-from domain.text import escape
+from domain.text import escape, utc_label
 
 Block = dict[str, Any]
 SECTION_LIMIT = 3000
@@ -24,7 +24,7 @@ STATUS_WORDS = {
 
 
 def when(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "—"
+    return utc_label(moment) if moment else "—"
 
 
 def section(text: str) -> Block:

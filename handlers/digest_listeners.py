@@ -1,4 +1,4 @@
-"""The digest in the running bot: `/access digest`, fix and acknowledge buttons, the daily job."""
+"""The digest in the running bot: `/access digest`, fix and acknowledge buttons, its Home part."""
 
 from __future__ import annotations
 
@@ -15,16 +15,11 @@ from domain.errors import UserError
 from handlers import digest_blocks as blocks
 from handlers.commands import Command
 from handlers.notifier import SlackNotifier
-from handlers.replies import Background, guarded
-from jobs import safely
+from handlers.replies import Background, ephemeral, guarded, on_click
 from services.digest import DigestService, local_day
 from services.digest_actions import DigestActions
 
 log = logging.getLogger("gatehouse.digest")
-
-
-def _ephemeral(respond: Respond) -> Callable[[str], Any]:
-    return lambda text: respond(text=text, response_type="ephemeral", replace_original=False)
 
 
 class DigestFeature:
@@ -81,19 +76,11 @@ class DigestFeature:
 
     # --- buttons and the modal ------------------------------------------------------------
 
-    def on_deactivate_key(self, ack: Ack, body: dict[str, Any], action: dict[str, Any],
-                          respond: Respond) -> None:
-        ack()
-        user, value = body["user"]["id"], str(action.get("value", ""))
-        self.background.run(
-            lambda: self.actions.deactivate_key(value, user, self.now()), _ephemeral(respond))
+    def deactivate_key(self, user: str, action: dict[str, Any]) -> str | None:
+        return self.actions.deactivate_key(str(action.get("value", "")), user, self.now())
 
-    def on_remove_password(self, ack: Ack, body: dict[str, Any], action: dict[str, Any],
-                           respond: Respond) -> None:
-        ack()
-        user, value = body["user"]["id"], str(action.get("value", ""))
-        self.background.run(
-            lambda: self.actions.remove_password(value, user, self.now()), _ephemeral(respond))
+    def remove_password(self, user: str, action: dict[str, Any]) -> str | None:
+        return self.actions.remove_password(str(action.get("value", "")), user, self.now())
 
     def on_acknowledge(self, ack: Ack, body: dict[str, Any], action: dict[str, Any],
                        respond: Respond, client: WebClient) -> None:
@@ -106,7 +93,7 @@ class DigestFeature:
             today = local_day(self.config, self.now())
             client.views_open(trigger_id=body["trigger_id"],
                               view=blocks.ack_modal(finding, today))
-        guarded(open_form, _ephemeral(respond))
+        guarded(open_form, ephemeral(respond))
 
     def on_ack_submitted(self, ack: Ack, body: dict[str, Any], view: dict[str, Any],
                          client: WebClient) -> None:
@@ -135,17 +122,10 @@ class DigestFeature:
             self.notifier.dm(user, text)
 
 
-def register_digest(app: App, feature: DigestFeature, scheduler: Any) -> None:
-    """Register the digest's buttons and modal, and its daily run on the scheduler."""
-    app.action(blocks.ACTION_DEACTIVATE_KEY)(feature.on_deactivate_key)
-    app.action(blocks.ACTION_REMOVE_PASSWORD)(feature.on_remove_password)
+def register_digest(app: App, feature: DigestFeature) -> None:
+    """Register the digest's buttons and modal; its command goes to the Listeners."""
+    app.action(blocks.ACTION_DEACTIVATE_KEY)(on_click(feature.background, feature.deactivate_key))
+    app.action(blocks.ACTION_REMOVE_PASSWORD)(on_click(feature.background,
+                                                       feature.remove_password))
     app.action(blocks.ACTION_ACKNOWLEDGE)(feature.on_acknowledge)
     app.view(blocks.ACK_MODAL)(feature.on_ack_submitted)
-    config = feature.config
-    if config.digest.enabled:
-        at = config.digest.at
-        scheduler.add_job(safely("digest", feature.daily), "cron", hour=at.hour,
-                          minute=at.minute, timezone=config.timezone, id="digest",
-                          max_instances=1, coalesce=True, misfire_grace_time=3600)
-        scheduler.add_job(safely("digest-catch-up", feature.catch_up), "date",
-                          id="digest-catch-up", misfire_grace_time=None)

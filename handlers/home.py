@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from slack_bolt import Ack, App, BoltRequest, BoltResponse, Respond
@@ -16,22 +16,23 @@ from domain.errors import UserError
 from domain.requests import parse_request_id
 from handlers import home_blocks
 from handlers.home_blocks import Decision, HomeContent
-from handlers.replies import Background
+from handlers.replies import Background, ephemeral
 from services.gatehouse import Gatehouse
 
 log = logging.getLogger("gatehouse.home")
 Block = dict[str, Any]
+HomeSection = Callable[[str], list[Block]]  # a feature's part of a user's Home
 
 
 class HomePublisher:
-    """Builds and publishes Home tabs; `changed` is the notifier's `home_listeners` hook."""
+    """Builds and publishes Home tabs; `changed` is what the notifier calls on `home_changed`."""
 
     def __init__(self, gh: Gatehouse, client: WebClient, background: Background,
-                 extras: dict[str, Any]) -> None:
+                 sections: Sequence[HomeSection] = ()) -> None:
         self.gh = gh
         self.client = client
         self.background = background
-        self.extras = extras
+        self.sections = list(sections)
         self._notices: dict[str, str] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._deciders_shown: set[str] = set()
@@ -80,26 +81,20 @@ class HomePublisher:
                 log.warning("views.publish failed", extra={"user": user, "error": str(exc)})
 
     def content(self, user: str) -> HomeContent:
-        repo = self.gh.ctx.repo
-        grants = [(request, grant) for grant in repo.live_grants("requester=?", (user,))
-                  if (request := repo.get(grant.request_id)) is not None]
-        pending = repo.requests_where("requester=? AND status='pending'", (user,))
-        decisions = [Decision(r, tuple(repo.approvers_of(r.id)))
-                     for r in self.gh.access.waiting_for(user)]
+        access = self.gh.access
+        grants = access.live_grants_of(user)
+        pending = access.pending_of(user)
+        decisions = [Decision(r, tuple(access.approvers_of(r.id)))
+                     for r in access.waiting_for(user)]
         with self._guard:
             notice = self._notices.get(user)
         return HomeContent(user=user, now=self.gh.now(), grants=grants, pending=pending,
-                           decisions=decisions, decides=self._decides(user),
+                           decisions=decisions, decides=self.gh.rules.decides_anything(user),
                            sections=self._sections(user), notice=notice)
-
-    def _decides(self, user: str) -> bool:
-        ctx = self.gh.ctx
-        return ctx.is_admin(user) or any(ctx.rule(role).may_decide(user)
-                                         for role in ctx.config.roles.values())
 
     def _sections(self, user: str) -> list[list[Block]]:
         sections = []
-        for provider in list(self.extras.get("home_sections", [])):
+        for provider in self.sections:
             try:
                 sections.append(list(provider(user)))
             except Exception as exc:  # one feature's failure must not blank the whole Home
@@ -124,8 +119,7 @@ class HomePublisher:
             if number is None:
                 raise UserError("That button is out of date; use `/access list` instead.")
             return self.gh.access.cancel(number, user, self.gh.now())
-        self.background.run(cancel, lambda text: respond(
-            text=text, response_type="ephemeral", replace_original=False))
+        self.background.run(cancel, ephemeral(respond))
 
 
 class HomeClicks(Middleware):
@@ -163,13 +157,8 @@ def _no_reply(text: str) -> None:
     """Publishing a Home answers nobody; failures are logged by the background runner."""
 
 
-def register_home(runtime: Any) -> HomePublisher:
-    """Publish Homes on `app_home_opened` and on every `home_changed`; add Cancel."""
-    app: App = runtime.app
-    publisher = HomePublisher(runtime.gh, app.client, runtime.background, runtime.extras)
-    runtime.gh.ctx.slack.home_listeners.append(publisher.changed)
+def register_home(app: App, publisher: HomePublisher) -> None:
+    """Publish Homes on `app_home_opened`; answer Home clicks on the Home; add Cancel."""
     app.middleware(HomeClicks(publisher))
     app.event("app_home_opened")(publisher.on_home_opened)
     app.action("cancel_request")(publisher.on_cancel_request)
-    runtime.extras["home"] = publisher
-    return publisher

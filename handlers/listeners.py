@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -13,20 +13,24 @@ from domain.durations import format_duration
 from domain.errors import UserError
 from domain.requests import Status, parse_request_id
 from handlers import commands, render, views
-from handlers.replies import Background, guarded
+from handlers.replies import Background, ephemeral, guarded, on_click
 from services.gatehouse import Gatehouse
 
-Handler = Callable[..., Any]
+# A feature's `/access <name>` subcommand: (parsed, user, command payload) -> answer.
+CommandHandler = Callable[[commands.Command, str, dict[str, Any]], str | None]
+ListLines = Callable[[str], list[str]]  # a feature's lines in `/access list`
 # Subcommands answered inside the ack; the rest run after it and answer by response_url.
 SLOW = {"request", "cancel", "revoke", "extend", "rotate-key", "digest"}
 
 
 class Listeners:
-    def __init__(self, gh: Gatehouse, background: Background) -> None:
+    def __init__(self, gh: Gatehouse, background: Background,
+                 feature_commands: Mapping[str, CommandHandler] | None = None,
+                 list_sources: Sequence[ListLines] = ()) -> None:
         self.gh = gh
         self.background = background
-        self.extra_commands: dict[str, Handler] = {}
-        self.list_extras: list[Callable[[str], list[str]]] = []
+        self.feature_commands = dict(feature_commands or {})
+        self.list_sources = list(list_sources)
 
     # --- /access --------------------------------------------------------------------------
 
@@ -50,7 +54,7 @@ class Listeners:
 
     def _fast(self, parsed: commands.Command, user: str) -> str:
         if parsed.name == "help":
-            return commands.help_text(sorted(self.gh.ctx.config.roles))
+            return commands.help_text(sorted(self.gh.config.roles))
         if parsed.name == "list":
             return self._list(user)
         if parsed.name == "pending":
@@ -71,7 +75,7 @@ class Listeners:
             request = self.gh.access.extend(user, number, seconds, reason, now)
             self.gh.access.announce(request.id, self.gh.now())
             return f"{request.label} asks to extend R-{number}; the approvers have been asked."
-        handler = self.extra_commands.get(parsed.name)
+        handler = self.feature_commands.get(parsed.name)
         if handler is None:
             return f"`/access {parsed.name}` is not available yet."
         return handler(parsed, user, command)
@@ -79,45 +83,36 @@ class Listeners:
     def _file(self, user: str, role: str, seconds: int, reason: str) -> str:
         request = self.gh.access.submit(user, role, seconds, reason, self.gh.now())
         self.gh.access.announce(request.id, self.gh.now())
-        current = self.gh.ctx.request(request.id)
+        current = self.gh.access.request(request.id)
         if current.status is Status.PENDING:
-            channel = current.channel or self.gh.ctx.config.approvals_channel
+            channel = current.channel or self.gh.config.approvals_channel
             return (f"{request.label} filed: {role} for {format_duration(seconds)}. "
                     f"It waits for approval in <#{channel}>.")
         return f"{request.label} filed: {role} is {current.status.value}."
 
     def _list(self, user: str) -> str:
-        requests = self.gh.ctx.repo.open_requests_of(user)
-        grant_ids = {r.grant_id for r in requests if r.grant_id}
-        grants = {g.id: g for g in (self.gh.ctx.repo.grant(i) for i in grant_ids) if g}
-        shown = [r for r in requests if r.grant_id is None or r.id == grants.get(
-            r.grant_id, r).request_id]
-        extra = [line for source in self.list_extras for line in source(user)]
+        shown, grants = self.gh.access.open_of(user)
+        extra = [line for source in self.list_sources for line in source(user)]
         return render.own_requests(shown, grants, extra)
 
     def _audit(self, parsed: commands.Command, user: str) -> str:
-        if not self.gh.ctx.is_admin(user):
+        if not self.gh.rules.is_admin(user):
             raise UserError("Only Gatehouse admins can read the audit log.")
         subject, role, days = commands.audit_args(parsed)
-        if role and role not in self.gh.ctx.config.roles:
+        if role and role not in self.gh.config.roles:
             raise UserError(f"There is no role called '{role}'. Write: {commands.USAGE['audit']}")
-        entries = self.gh.ctx.audit.recent(since=self.gh.now() - timedelta(days=days),
+        entries = self.gh.audit.recent(since=self.gh.now() - timedelta(days=days),
                                            subject=subject, role=role)
         return render.audit_entries(entries, days)
 
     def _open_request_modal(self, client: WebClient, command: dict[str, Any]) -> None:
         client.views_open(trigger_id=command["trigger_id"],
-                          view=views.request_modal(self.gh.ctx.config, command["channel_id"]))
+                          view=views.request_modal(self.gh.config, command["channel_id"]))
 
     # --- buttons --------------------------------------------------------------------------
 
-    def on_approve(self, ack: Ack, body: dict[str, Any], action: dict[str, Any],
-                   respond: Respond) -> None:
-        ack()
-        user = body["user"]["id"]
-        self.background.run(lambda: self.gh.access.approve(_request_number(action), user,
-                                                           self.gh.now()),
-                            _ephemeral(respond))
+    def approve(self, user: str, action: dict[str, Any]) -> str:
+        return self.gh.access.approve(_request_number(action), user, self.gh.now())
 
     def on_deny(self, ack: Ack, body: dict[str, Any], action: dict[str, Any],
                 respond: Respond, client: WebClient) -> None:
@@ -129,15 +124,10 @@ class Listeners:
             request = self.gh.access.check_decidable(number, user)
             client.views_open(trigger_id=body["trigger_id"],
                               view=views.deny_modal(number, request.label))
-        guarded(open_form, _ephemeral(respond))
+        guarded(open_form, ephemeral(respond))
 
-    def on_revoke(self, ack: Ack, body: dict[str, Any], action: dict[str, Any],
-                  respond: Respond) -> None:
-        ack()
-        user = body["user"]["id"]
-        self.background.run(lambda: self.gh.access.revoke(_request_number(action), user,
-                                                          self.gh.now()),
-                            _ephemeral(respond))
+    def revoke(self, user: str, action: dict[str, Any]) -> str:
+        return self.gh.access.revoke(_request_number(action), user, self.gh.now())
 
     def on_extend_open(self, ack: Ack, body: dict[str, Any], action: dict[str, Any],
                        respond: Respond, client: WebClient) -> None:
@@ -145,7 +135,7 @@ class Listeners:
         guarded(lambda: client.views_open(
             trigger_id=body["trigger_id"],
             view=views.extend_modal(_request_number(action), f"R-{_request_number(action)}")),
-            _ephemeral(respond))
+            ephemeral(respond))
 
     # --- modals ---------------------------------------------------------------------------
 
@@ -167,7 +157,7 @@ class Listeners:
 
     def _announce_from_modal(self, request_id: int) -> str:
         self.gh.access.announce(request_id, self.gh.now())
-        request = self.gh.ctx.request(request_id)
+        request = self.gh.access.request(request_id)
         return f"{request.label} filed: {request.role}, now {request.status.value}."
 
     def on_deny_submitted(self, ack: Ack, body: dict[str, Any], view: dict[str, Any],
@@ -207,10 +197,6 @@ def _view_request(view: dict[str, Any]) -> int:
     return number
 
 
-def _ephemeral(respond: Respond) -> Callable[[str], Any]:
-    return lambda text: respond(text=text, response_type="ephemeral", replace_original=False)
-
-
 def _to_user(client: WebClient, user: str, channel: str) -> Callable[[str], Any]:
     """Answer a modal: ephemeral in the channel it came from, else a DM."""
     def send(text: str) -> None:
@@ -222,16 +208,14 @@ def _to_user(client: WebClient, user: str, channel: str) -> Callable[[str], Any]
     return send
 
 
-def register(app: App, gh: Gatehouse, background: Background) -> Listeners:
-    """Wire every listener into the Bolt app; returns them so other features can extend."""
-    listeners = Listeners(gh, background)
+def register(app: App, listeners: Listeners) -> None:
+    """Register the access listeners on the Bolt app."""
     app.command("/access")(listeners.on_command)
-    app.action("approve")(listeners.on_approve)
+    app.action("approve")(on_click(listeners.background, listeners.approve))
     app.action("deny")(listeners.on_deny)
-    app.action("revoke")(listeners.on_revoke)
+    app.action("revoke")(on_click(listeners.background, listeners.revoke))
     app.action("extend_open")(listeners.on_extend_open)
     app.action("console_link")(lambda ack: ack())
     app.view("request_modal")(listeners.on_request_submitted)
     app.view("deny_modal")(listeners.on_deny_submitted)
     app.view("extend_modal")(listeners.on_extend_submitted)
-    return listeners

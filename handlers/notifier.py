@@ -24,11 +24,12 @@ class SlackNotifier:
     """Implements the SlackPort the services use."""
 
     def __init__(self, client: WebClient, config: Config,
-                 deciders: Callable[[AccessRequest], list[str]] | None = None) -> None:
+                 deciders: Callable[[AccessRequest], list[str]] | None = None,
+                 on_home_changed: Callable[[set[str]], None] | None = None) -> None:
         self.client = client
         self.config = config
         self.deciders = deciders or (lambda request: [])
-        self.home_listeners: list[Callable[[set[str]], None]] = []
+        self.on_home_changed = on_home_changed or (lambda users: None)
         self._cache: dict[str, tuple[float, Any]] = {}
         self._lock = threading.Lock()
 
@@ -117,8 +118,7 @@ class SlackNotifier:
         return self._cached(f"group:{group}", fetch)
 
     def home_changed(self, users: set[str]) -> None:
-        for listener in self.home_listeners:
-            listener(users)
+        self.on_home_changed(users)
 
     def _dm_channel(self, user: str) -> str:
         return self._cached(f"dm:{user}", lambda: self.client.conversations_open(

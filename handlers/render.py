@@ -4,31 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any, Protocol
 
+from domain.audit import AuditEntry
 from domain.durations import format_duration
 from domain.requests import AccessRequest, Grant
 from domain.text import escape
 from handlers.blocks import request_title, when
-
-
-class AuditLine(Protocol):
-    """What an audit answer shows of one entry of the audit log."""
-
-    @property
-    def at(self) -> str: ...
-
-    @property
-    def actor(self) -> str: ...
-
-    @property
-    def action(self) -> str: ...
-
-    @property
-    def request_id(self) -> int | None: ...
-
-    @property
-    def details(self) -> dict[str, Any]: ...
 
 
 def own_requests(requests: Iterable[AccessRequest], grants: dict[int, Grant],
@@ -58,7 +39,7 @@ def waiting(requests: list[AccessRequest]) -> str:
     return "*Waiting for your decision*\n" + "\n".join(lines)
 
 
-def audit_entries(entries: list[AuditLine], days: int) -> str:
+def audit_entries(entries: list[AuditEntry], days: int) -> str:
     if not entries:
         return f"No audit entries match in the last {days} days."
     lines = []

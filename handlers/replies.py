@@ -66,3 +66,19 @@ class Background:
 
     def shutdown(self) -> None:
         self.pool.shutdown(wait=True)
+
+
+def ephemeral(respond: Callable[..., Any]) -> Reply:
+    """Answer only the clicker, below the message, leaving the message as it is."""
+    return lambda text: respond(text=text, response_type="ephemeral", replace_original=False)
+
+
+def on_click(background: Background,
+             work: Callable[[str, dict[str, Any]], str | None]) -> Callable[..., None]:
+    """A button listener: ack at once, run `work(user, action)` after it, answer ephemerally."""
+    def listener(ack: Callable[..., Any], body: dict[str, Any], action: dict[str, Any],
+                 respond: Callable[..., Any]) -> None:
+        ack()
+        user = body["user"]["id"]
+        background.run(lambda: work(user, action), ephemeral(respond))
+    return listener

@@ -21,7 +21,7 @@ from domain.rotation import KeySlotsFull, Rotation
 from handlers import rotation_blocks
 from handlers.commands import USAGE, Command, user_mention
 from handlers.notifier import SlackNotifier
-from handlers.replies import Background
+from handlers.replies import Background, ephemeral, on_click
 from services.rotation.commands import RotationCommands
 
 log = logging.getLogger("gatehouse.keys")
@@ -90,40 +90,21 @@ class RotationHandlers:
 
     # --- buttons --------------------------------------------------------------------------
 
-    def on_stored(self, ack: Ack, body: dict[str, Any], action: dict[str, Any],
-                  respond: Respond) -> None:
-        ack()
-        user = body["user"]["id"]
-        self.background.run(lambda: self.service.stored(_rotation_id(action), user,
-                                                        self.now()), _ephemeral(respond))
+    def stored(self, user: str, action: dict[str, Any]) -> str | None:
+        return self.service.stored(_rotation_id(action), user, self.now())
 
-    def on_deactivate_now(self, ack: Ack, body: dict[str, Any], action: dict[str, Any],
-                          respond: Respond) -> None:
-        ack()
-        user = body["user"]["id"]
-        self.background.run(lambda: self.service.deactivate_now(_rotation_id(action), user,
-                                                                self.now()),
-                            _ephemeral(respond))
+    def deactivate_now(self, user: str, action: dict[str, Any]) -> str | None:
+        return self.service.deactivate_now(_rotation_id(action), user, self.now())
 
-    def on_postpone(self, ack: Ack, body: dict[str, Any], action: dict[str, Any],
-                    respond: Respond) -> None:
-        ack()
-        user = body["user"]["id"]
-        self.background.run(lambda: self.service.postpone(_rotation_id(action), user,
-                                                          self.now()), _ephemeral(respond))
+    def postpone(self, user: str, action: dict[str, Any]) -> str | None:
+        return self.service.postpone(_rotation_id(action), user, self.now())
 
-    def on_delete_inactive(self, ack: Ack, body: dict[str, Any], action: dict[str, Any],
-                           respond: Respond) -> None:
-        ack()
-        user = body["user"]["id"]
-
-        def work() -> str | None:
-            holder, key_id = _holder_and_key(action)
-            try:
-                return self.service.delete_inactive(holder, key_id, user, self.now())
-            except KeySlotsFull as full:
-                raise UserError(str(full)) from None
-        self.background.run(work, _ephemeral(respond))
+    def delete_inactive(self, user: str, action: dict[str, Any]) -> str | None:
+        holder, key_id = _holder_and_key(action)
+        try:
+            return self.service.delete_inactive(holder, key_id, user, self.now())
+        except KeySlotsFull as full:
+            raise UserError(str(full)) from None
 
     def on_rotate(self, ack: Ack, body: dict[str, Any], client: WebClient,
                   respond: Respond) -> None:
@@ -131,7 +112,7 @@ class RotationHandlers:
         ack()
         user = body["user"]["id"]
         show = _blocks_reply(body, respond, client)
-        self.background.run(lambda: self._rotating(user, user, show), _ephemeral(respond))
+        self.background.run(lambda: self._rotating(user, user, show), ephemeral(respond))
 
     # --- reading --------------------------------------------------------------------------
 
@@ -188,10 +169,6 @@ def _holder_and_key(action: dict[str, Any]) -> tuple[str, str]:
     return holder, key_id
 
 
-def _ephemeral(respond: Respond) -> Callable[[str], Any]:
-    return lambda text: respond(text=text, response_type="ephemeral", replace_original=False)
-
-
 def _dm(client: WebClient, user: str, text: str,
         blocks: list[dict[str, Any]] | None = None) -> None:
     channel = client.conversations_open(users=user)["channel"]["id"]
@@ -210,8 +187,8 @@ def _blocks_reply(body: dict[str, Any], respond: Respond,
 def register_rotation(app: App, handlers: RotationHandlers) -> None:
     """Register the rotation's buttons; the command, list lines and home section are given to
     the listeners that own those surfaces."""
-    app.action("key_stored")(handlers.on_stored)
-    app.action("key_deactivate_now")(handlers.on_deactivate_now)
-    app.action("key_postpone")(handlers.on_postpone)
-    app.action("key_delete_inactive")(handlers.on_delete_inactive)
+    app.action("key_stored")(on_click(handlers.background, handlers.stored))
+    app.action("key_deactivate_now")(on_click(handlers.background, handlers.deactivate_now))
+    app.action("key_postpone")(on_click(handlers.background, handlers.postpone))
+    app.action("key_delete_inactive")(on_click(handlers.background, handlers.delete_inactive))
     app.action("key_rotate")(handlers.on_rotate)

@@ -18,7 +18,7 @@ from typing import Any, TextIO
 import yaml
 from waitress.server import create_server
 
-import bot
+import wiring
 from config import load_config, load_environment
 from fake_services.fake_federation import FakeFederation
 from fake_services.fake_slack import FakeSlack
@@ -113,7 +113,7 @@ def start_bot(sandbox: Sandbox, fake: FakeSlack, secret: str) -> Any:
         "SLACK_API_URL": fake.api_url, "GATEHOUSE_CONFIG": str(config_path),
         "GATEHOUSE_DB": str(sandbox.db_path),
         "GATEHOUSE_FEDERATION_URL": federation.url, "HOST": HOST, "PORT": "0"})
-    runtime = bot.build(env, load_config(config_path), clock=sandbox.clock)
+    runtime = wiring.build(env, load_config(config_path), clock=sandbox.clock)
     sandbox.stops.append(runtime.stop)
     sandbox.stops.append(lambda: finish_scheduled_jobs(runtime))  # runs before runtime.stop
     runtime.start_background()
@@ -126,11 +126,12 @@ def finish_scheduled_jobs(runtime: Any) -> None:
         runtime.scheduler.shutdown(wait=True)
 
 
-def daily_digest_if_due(runtime: Any) -> Callable[[], bool]:
+def daily_digest_if_due(runtime: wiring.Runtime) -> Callable[[], bool]:
     """The daily digest's trigger on the sandbox clock: post today's digest if its time
     (`digest.at`) has passed and it was not posted yet; the scheduler's cron runs on real time."""
-    feature = runtime.extras.get("digest")
-    return feature.catch_up if feature is not None else (lambda: False)
+    if not runtime.config.digest.enabled:
+        return lambda: False
+    return runtime.digest.catch_up
 
 
 def demo_info(config: Any) -> dict[str, Any]:

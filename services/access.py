@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import NoReturn
 
-from domain.errors import UserError
+from config import Config
+from domain.audit import SYSTEM
+from domain.errors import DuplicateRequest, UserError
 from domain.policy import check_approver, check_duration, window_end
 from domain.requests import AccessRequest, Grant, Kind, Status
 from domain.text import escape
-from services.context import SYSTEM, Context
+from services.access_rules import AccessRules, require_request
 from services.grants import GrantService
-from storage.repository import DuplicateRequest
+from services.ports import AuditLog, JobQueue, RequestStore, SlackPort, UnitOfWork
 
 MAX_REASON = 500
 
@@ -19,8 +21,16 @@ MAX_REASON = 500
 class AccessService:
     """Entry points for what users do; activation and endings live in GrantService."""
 
-    def __init__(self, ctx: Context, grants: GrantService) -> None:
-        self.ctx = ctx
+    def __init__(self, *, config: Config, requests: RequestStore, jobs: JobQueue,
+                 audit: AuditLog, uow: UnitOfWork, slack: SlackPort, rules: AccessRules,
+                 grants: GrantService) -> None:
+        self.config = config
+        self.requests = requests
+        self.jobs = jobs
+        self.audit = audit
+        self.uow = uow
+        self.slack = slack
+        self.rules = rules
         self.grants = grants
 
     # --- filing -------------------------------------------------------------------------
@@ -28,15 +38,15 @@ class AccessService:
     def submit(self, user: str, role_name: str, seconds: int, reason: str,
                now: datetime) -> AccessRequest:
         """Validate and store a new request; `announce` posts it afterwards."""
-        role = self.ctx.role(role_name)
+        role = self.rules.role(role_name)
         reason = _clean_reason(reason)
-        check_duration(seconds, self.ctx.limit(role), role.name)
+        check_duration(seconds, self.rules.limit(role), role.name)
         if role.conditions.hours:
             window_end(now, (role.conditions.hours.start, role.conditions.hours.end),
-                       self.ctx.config.zone)
+                       self.config.zone)
         try:
-            with self.ctx.repo.store.transaction():  # a request never exists without its expiry
-                request = self.ctx.repo.create_request(
+            with self.uow.transaction():  # a request never exists without its expiry
+                request = self.requests.create_request(
                     kind=Kind.ACCESS, requester=user, role=role.name, duration_seconds=seconds,
                     reason=reason, approvals_required=role.approvals_required, now=now)
                 self.schedule_pending_jobs(request, now)
@@ -47,15 +57,15 @@ class AccessService:
     def extend(self, user: str, request_id: int, seconds: int, reason: str,
                now: datetime) -> AccessRequest:
         """Ask for more time on an active grant; approved like a request."""
-        original = self.ctx.request(request_id)
+        original = self.request(request_id)
         grant = self._live_grant(original)
         if grant.requester != user:
             raise UserError(f"{original.label} is not yours; only its holder can extend it.")
-        role = self.ctx.role(grant.role)
-        check_duration(seconds, self.ctx.limit(role), role.name)
+        role = self.rules.role(grant.role)
+        check_duration(seconds, self.rules.limit(role), role.name)
         try:
-            with self.ctx.repo.store.transaction():  # a request never exists without its expiry
-                request = self.ctx.repo.create_request(
+            with self.uow.transaction():  # a request never exists without its expiry
+                request = self.requests.create_request(
                     kind=Kind.EXTEND, requester=user, role=role.name, duration_seconds=seconds,
                     reason=_clean_reason(reason) if reason.strip() else f"extend {original.label}",
                     approvals_required=role.approvals_required, now=now,
@@ -67,34 +77,34 @@ class AccessService:
         return request
 
     def schedule_pending_jobs(self, request: AccessRequest, now: datetime) -> None:
-        settings = self.ctx.config.requests
+        settings = self.config.requests
         key = f"request:{request.id}"
-        self.ctx.jobs.schedule("expire_pending", now + timedelta(seconds=settings.pending_expiry),
+        self.jobs.schedule("expire_pending", now + timedelta(seconds=settings.pending_expiry),
                                key=key, request_id=request.id)
         if settings.remind_after < settings.pending_expiry:
-            self.ctx.jobs.schedule("remind", now + timedelta(seconds=settings.remind_after),
+            self.jobs.schedule("remind", now + timedelta(seconds=settings.remind_after),
                                    key=key, request_id=request.id)
 
     def announce(self, request_id: int, now: datetime) -> None:
         """Post the request for approval, or approve it at once when the role auto-approves."""
-        request = self.ctx.request(request_id)
-        role = self.ctx.config.role(request.role) if request.kind is not Kind.KEY else None
-        channel = self.ctx.channel_for(request)
+        request = self.request(request_id)
+        role = self.config.role(request.role) if request.kind is not Kind.KEY else None
+        channel = self.rules.channel_for(request)
         try:
-            ts = self.ctx.slack.post_request(request, channel, self.ctx.decision_makers(request))
+            ts = self.slack.post_request(request, channel, self.rules.decision_makers(request))
         except Exception as exc:  # nobody could see it to decide: close it rather than hide it
             self._close_unposted(request, channel, exc, now)
-        self.ctx.repo.set_message(request.id, channel, ts)
-        self.ctx.slack.home_changed({request.requester, *self.ctx.decision_makers(request)})
+        self.requests.set_message(request.id, channel, ts)
+        self.slack.home_changed({request.requester, *self.rules.decision_makers(request)})
         if role and role.auto_approve and request.status is Status.PENDING:
-            self._approve(self.ctx.request(request.id), SYSTEM, now, note="auto-approved")
+            self._approve(self.request(request.id), SYSTEM, now, note="auto-approved")
 
     def _close_unposted(self, request: AccessRequest, channel: str, exc: Exception,
                         now: datetime) -> NoReturn:
         response = getattr(exc, "response", None)
         code = response.get("error") if hasattr(response, "get") else None
         why = f"Slack did not post it in <#{channel}> ({code or type(exc).__name__})"
-        self.ctx.repo.move(request.id, Status.FAILED, actor=SYSTEM, now=now,
+        self.requests.move(request.id, Status.FAILED, actor=SYSTEM, now=now,
                            expect=[Status.PENDING], note=why, details={"why": why})
         self._drop_pending_jobs(request, now)
         raise UserError(f"{request.label} is closed: {why}. Try again in a minute; if it keeps "
@@ -105,17 +115,17 @@ class AccessService:
     def approve(self, request_id: int, user: str, now: datetime) -> str:
         """Record one approval; on the last one needed, grant. Returns the clicker's answer."""
         request = self.check_decidable(request_id, user)
-        if not self.ctx.repo.record_vote(request.id, user, "approve", now):
+        if not self.requests.record_vote(request.id, user, "approve", now):
             raise UserError(f"You have already approved {request.label}.")
-        approvals = self.ctx.repo.approvers_of(request.id)
-        self.ctx.audit.append(at=now, actor=user, action="request.vote", request_id=request.id,
+        approvals = self.requests.approvers_of(request.id)
+        self.audit.append(at=now, actor=user, action="request.vote", request_id=request.id,
                               role=request.role, subject=request.requester,
                               details={"approvals": len(approvals),
                                        "required": request.approvals_required})
         if len(approvals) < request.approvals_required:
-            self.ctx.slack.thread(request, f"<@{user}> approved "
+            self.slack.thread(request, f"<@{user}> approved "
                                   f"({len(approvals)} of {request.approvals_required}).")
-            self.ctx.slack.refresh_request(request, approvals)
+            self.slack.refresh_request(request, approvals)
             return (f"Your approval of {request.label} is recorded "
                     f"({len(approvals)} of {request.approvals_required}).")
         if not self._approve(request, user, now):
@@ -124,57 +134,57 @@ class AccessService:
 
     def _approve(self, request: AccessRequest, user: str, now: datetime,
                  note: str | None = None) -> bool:
-        with self.ctx.repo.store.transaction():
-            moved = self.ctx.repo.move(request.id, Status.APPROVED, actor=user, now=now,
+        with self.uow.transaction():
+            moved = self.requests.move(request.id, Status.APPROVED, actor=user, now=now,
                                        expect=[Status.PENDING], decided_by=user, decided_at=now,
                                        details={"note": note} if note else None)
             if moved is None:
                 return False
             self._drop_pending_jobs(moved, now)
-            self.ctx.jobs.schedule("activate", now, key=f"request:{moved.id}",
+            self.jobs.schedule("activate", now, key=f"request:{moved.id}",
                                    request_id=moved.id)
-        self.ctx.slack.thread(moved, f"Approved by {_who(user)}. Granting access…")
-        self.ctx.slack.refresh_request(moved, self.ctx.repo.approvers_of(moved.id))
+        self.slack.thread(moved, f"Approved by {_who(user)}. Granting access…")
+        self.slack.refresh_request(moved, self.requests.approvers_of(moved.id))
         self.grants.activate(moved.id, now)
         return True
 
     def deny(self, request_id: int, user: str, reason: str, now: datetime) -> str:
         request = self.check_decidable(request_id, user)
         note = reason.strip()[:MAX_REASON] or None
-        self.ctx.repo.record_vote(request.id, user, "deny", now)
-        moved = self.ctx.repo.move(request.id, Status.DENIED, actor=user, now=now,
+        self.requests.record_vote(request.id, user, "deny", now)
+        moved = self.requests.move(request.id, Status.DENIED, actor=user, now=now,
                                    expect=[Status.PENDING], decided_by=user, decided_at=now,
                                    note=note, details={"reason": note} if note else None)
         if moved is None:
             raise UserError(f"{request.label} has already been decided.")
         self._drop_pending_jobs(moved, now)
         because = f": {escape(note)}" if note else "."
-        self.ctx.slack.thread(moved, f"Denied by <@{user}>{because}")
-        self.ctx.slack.refresh_request(moved, self.ctx.repo.approvers_of(moved.id))
-        self.ctx.slack.dm(moved.requester, f"{moved.label} ({moved.role}) was denied by "
+        self.slack.thread(moved, f"Denied by <@{user}>{because}")
+        self.slack.refresh_request(moved, self.requests.approvers_of(moved.id))
+        self.slack.dm(moved.requester, f"{moved.label} ({moved.role}) was denied by "
                                             f"<@{user}>{because}")
-        self.ctx.slack.home_changed({moved.requester, user})
+        self.slack.home_changed({moved.requester, user})
         return f"You denied {moved.label}."
 
     def check_decidable(self, request_id: int, user: str) -> AccessRequest:
-        request = self.ctx.request(request_id)
+        request = self.request(request_id)
         if request.status is not Status.PENDING:
             raise UserError(f"{request.label} is already {request.status.value}; "
                             "there is nothing left to decide.")
-        check_approver(self.ctx.rule_for(request), user, request.requester)
+        check_approver(self.rules.rule_for(request), user, request.requester)
         return request
 
     def _drop_pending_jobs(self, request: AccessRequest, now: datetime) -> None:
         for action in ("expire_pending", "remind"):
-            self.ctx.jobs.cancel(action, f"request:{request.id}", now)
+            self.jobs.cancel(action, f"request:{request.id}", now)
 
     # --- ending -------------------------------------------------------------------------
 
     def cancel(self, request_id: int, user: str, now: datetime) -> str:
-        request = self.ctx.request(request_id)
+        request = self.request(request_id)
         if request.requester != user:
             raise UserError(f"{request.label} is not yours; only its requester can cancel it.")
-        moved = self.ctx.repo.move(request.id, Status.CANCELLED, actor=user, now=now,
+        moved = self.requests.move(request.id, Status.CANCELLED, actor=user, now=now,
                                    expect=[Status.PENDING])
         if moved is None:
             hint = " Use `/access revoke` to end an active grant." if request.status is \
@@ -182,17 +192,17 @@ class AccessService:
             raise UserError(f"{request.label} is {request.status.value}; only a pending request "
                             f"can be cancelled.{hint}")
         self._drop_pending_jobs(moved, now)
-        self.ctx.slack.thread(moved, f"Cancelled by <@{user}>.")
-        self.ctx.slack.refresh_request(moved, self.ctx.repo.approvers_of(moved.id))
-        self.ctx.slack.home_changed({user})
+        self.slack.thread(moved, f"Cancelled by <@{user}>.")
+        self.slack.refresh_request(moved, self.requests.approvers_of(moved.id))
+        self.slack.home_changed({user})
         return f"{moved.label} is cancelled."
 
     def revoke(self, request_id: int, user: str, now: datetime) -> str:
-        request = self.ctx.request(request_id)
+        request = self.request(request_id)
         grant = self._live_grant(request)
-        role = self.ctx.config.role(grant.role)
-        allowed = user == grant.requester or self.ctx.is_admin(user) or (
-            role is not None and self.ctx.rule(role).may_decide(user))
+        role = self.config.role(grant.role)
+        allowed = user == grant.requester or self.rules.is_admin(user) or (
+            role is not None and self.rules.rule(role).may_decide(user))
         if not allowed:
             raise UserError(f"{request.label} is not yours; only its holder, the role's "
                             "approvers and admins can revoke it.")
@@ -207,7 +217,7 @@ class AccessService:
                 "message that held them no longer shows them.")
 
     def _live_grant(self, request: AccessRequest) -> Grant:
-        grant = self.ctx.repo.grant(request.grant_id) if request.grant_id else None
+        grant = self.requests.grant(request.grant_id) if request.grant_id else None
         if grant is None or not grant.is_live or request.status is not Status.ACTIVE:
             raise UserError(f"{request.label} is {request.status.value}, not an active grant. "
                             "`/access list` shows your active grants.")
@@ -217,7 +227,29 @@ class AccessService:
 
     def waiting_for(self, user: str) -> list[AccessRequest]:
         """Pending requests this user may decide on."""
-        return [r for r in self.ctx.repo.pending() if user in self.ctx.decision_makers(r)]
+        return [r for r in self.requests.pending() if user in self.rules.decision_makers(r)]
+
+    def request(self, request_id: int) -> AccessRequest:
+        return require_request(self.requests, request_id)
+
+    def open_of(self, user: str) -> tuple[list[AccessRequest], dict[int, Grant]]:
+        """What `/access list` shows: open requests (one line per grant) and their grants."""
+        requests = self.requests.open_requests_of(user)
+        grant_ids = {r.grant_id for r in requests if r.grant_id}
+        grants = {g.id: g for g in (self.requests.grant(i) for i in grant_ids) if g}
+        shown = [r for r in requests if r.grant_id is None
+                 or (grant := grants.get(r.grant_id)) is None or r.id == grant.request_id]
+        return shown, grants
+
+    def live_grants_of(self, user: str) -> list[tuple[AccessRequest, Grant]]:
+        return [(request, grant) for grant in self.requests.live_grants_of(user)
+                if (request := self.requests.get(grant.request_id)) is not None]
+
+    def pending_of(self, user: str) -> list[AccessRequest]:
+        return self.requests.pending_of(user)
+
+    def approvers_of(self, request_id: int) -> list[str]:
+        return self.requests.approvers_of(request_id)
 
 
 def _clean_reason(reason: str) -> str:

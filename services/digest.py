@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from config import Config
+from domain.audit import SYSTEM
 from domain.digest import (
     BASELINE_DAYS,
     TREND_DAYS,
@@ -18,7 +19,6 @@ from domain.digest import (
 )
 from domain.errors import CloudError
 from domain.hygiene import AccountSnapshot, MissingSource, Thresholds, run_checks
-from services.context import SYSTEM
 from services.digest_ports import (
     AccountData,
     AuditTrail,

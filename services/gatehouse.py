@@ -1,14 +1,17 @@
-"""The use cases bundled for the Slack edge and the scheduler, with the clock they share."""
+"""The access use cases bundled for the Slack edge and the scheduler, with the clock they share."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from config import Config
+from domain.requests import Kind
 from services.access import AccessService
-from services.context import Context
-from services.grants import GrantService
+from services.access_rules import AccessRules
+from services.grants import Activator, GrantService
+from services.ports import AuditLog, AwsPort, JobQueue, RequestStore, SlackPort, UnitOfWork
 from services.sweep import Sweeper
 
 
@@ -18,18 +21,32 @@ def utcnow() -> datetime:
 
 @dataclass
 class Gatehouse:
-    ctx: Context
     access: AccessService
     grants: GrantService
     sweeper: Sweeper
+    rules: AccessRules
+    audit: AuditLog
     clock: Callable[[], datetime] = utcnow
-    extras: dict[str, object] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, ctx: Context, clock: Callable[[], datetime] = utcnow) -> Gatehouse:
-        grants = GrantService(ctx)
-        return cls(ctx=ctx, access=AccessService(ctx, grants), grants=grants,
-                   sweeper=Sweeper(ctx, grants), clock=clock)
+    def build(cls, *, config: Config, requests: RequestStore, jobs: JobQueue, audit: AuditLog,
+              uow: UnitOfWork, slack: SlackPort, aws: AwsPort,
+              clock: Callable[[], datetime] = utcnow,
+              activators: Mapping[Kind, Activator] | None = None) -> Gatehouse:
+        """Each service gets only the ports it uses."""
+        rules = AccessRules(config, slack.group_members, aws)
+        grants = GrantService(config=config, requests=requests, jobs=jobs, audit=audit, uow=uow,
+                              slack=slack, aws=aws, rules=rules, activators=activators)
+        access = AccessService(config=config, requests=requests, jobs=jobs, audit=audit, uow=uow,
+                               slack=slack, rules=rules, grants=grants)
+        sweeper = Sweeper(requests=requests, jobs=jobs, audit=audit, slack=slack, aws=aws,
+                          rules=rules, grants=grants)
+        return cls(access=access, grants=grants, sweeper=sweeper, rules=rules, audit=audit,
+                   clock=clock)
+
+    @property
+    def config(self) -> Config:
+        return self.rules.config
 
     def now(self) -> datetime:
         return self.clock()

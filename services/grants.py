@@ -3,31 +3,53 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
-from aws.errors import AwsError
+from config import Config
+from domain.audit import SYSTEM
 from domain.durations import format_duration
-from domain.errors import UserError
+from domain.errors import AwsError, UserError
 from domain.policy import STS_MAX_SECONDS, STS_MIN_SECONDS, grant_end, window_end
 from domain.requests import AccessRequest, Grant, Kind, Status
-from services.context import SYSTEM, Context, now_label
-from services.ports import Credentials
+from services.access_rules import AccessRules, now_label, require_request
+from services.ports import (
+    AuditLog,
+    AwsPort,
+    Credentials,
+    JobQueue,
+    RequestStore,
+    SlackPort,
+    UnitOfWork,
+)
 
 log = logging.getLogger("gatehouse.grants")
 DENY_LIFETIME = timedelta(seconds=STS_MAX_SECONDS)
 DELIVERY_DEADLINE = timedelta(minutes=5)
+Activator = Callable[[AccessRequest, datetime], None]
 
 
 class GrantService:
-    def __init__(self, ctx: Context) -> None:
-        self.ctx = ctx
+    def __init__(self, *, config: Config, requests: RequestStore, jobs: JobQueue,
+                 audit: AuditLog, uow: UnitOfWork, slack: SlackPort, aws: AwsPort,
+                 rules: AccessRules, activators: Mapping[Kind, Activator] | None = None) -> None:
+        self.config = config
+        self.requests = requests
+        self.jobs = jobs
+        self.audit = audit
+        self.uow = uow
+        self.slack = slack
+        self.aws = aws
+        self.rules = rules
         # Other kinds of request (key rotation) say what approval sets off.
-        self.activators: dict[Kind, Callable[[AccessRequest, datetime], None]] = {}
+        self.activators: Mapping[Kind, Activator] = activators or {}
+
+    def _request(self, request_id: int) -> AccessRequest:
+        return require_request(self.requests, request_id)
 
     def activate(self, request_id: int, now: datetime) -> None:
         """Turn an approved request into live credentials; safe to call more than once."""
-        request = self.ctx.request(request_id)
+        request = self._request(request_id)
         if request.status is not Status.APPROVED:
             return
         if request.kind in self.activators:
@@ -45,18 +67,18 @@ class GrantService:
 
     def _plan(self, request: AccessRequest, now: datetime) -> tuple[datetime, int]:
         """(end of the grant, session seconds) within every limit, or UserError."""
-        role = self.ctx.role(request.role)
+        role = self.rules.role(request.role)
         hours = role.conditions.hours
-        closing = window_end(now, (hours.start, hours.end), self.ctx.config.zone) if hours else None
+        closing = window_end(now, (hours.start, hours.end), self.config.zone) if hours else None
         start = now
         if request.kind is Kind.EXTEND:
-            parent = self.ctx.request(request.parent_id)
-            grant = self.ctx.repo.grant(parent.grant_id) if parent.grant_id else None
+            parent = self._request(request.parent_id)
+            grant = self.requests.grant(parent.grant_id) if parent.grant_id else None
             if grant is None or not grant.is_live or grant.ends_at <= now:
                 raise UserError(f"the grant of {parent.label} ended before the extension was "
                                 "approved; request access again")
             start = max(now, grant.ends_at)
-        limit = self.ctx.limit(role, fresh=True)
+        limit = self.rules.limit(role, fresh=True)
         ends = min(grant_end(start, request.duration_seconds, closing),
                    now + timedelta(seconds=limit))
         seconds = int((ends - now).total_seconds())
@@ -67,95 +89,95 @@ class GrantService:
 
     def _issue(self, request: AccessRequest, plan: tuple[datetime, int], now: datetime) -> None:
         ends, seconds = plan
-        role = self.ctx.role(request.role)
-        email = self.ctx.slack.user_email(request.requester)
-        with self.ctx.repo.store.transaction():
-            if self.ctx.repo.move(request.id, Status.ACTIVE, actor=SYSTEM, now=now,
+        role = self.rules.role(request.role)
+        email = self.slack.user_email(request.requester)
+        with self.uow.transaction():
+            if self.requests.move(request.id, Status.ACTIVE, actor=SYSTEM, now=now,
                                   expect=[Status.APPROVED],
                                   details={"ends_at": now_label(ends), "seconds": seconds}) is None:
                 return
-            source_identity, session_name = self.ctx.aws.session_identity(
+            source_identity, session_name = self.aws.session_identity(
                 request.requester, email, request.id)
-            grant = self.ctx.repo.create_grant(
+            grant = self.requests.create_grant(
                 request, role_arn=role.arn, started_at=now, ends_at=ends,
                 source_identity=source_identity, session_name=session_name)
             self._schedule_grant_jobs(grant, now)
-            self.ctx.jobs.cancel("activate", f"request:{request.id}", now)
+            self.jobs.cancel("activate", f"request:{request.id}", now)
         # The DM exists before any secret does, so that whatever happens next it can be scrubbed.
-        channel, ts = self.ctx.slack.dm(request.requester, f"{request.label}: issuing your "
+        channel, ts = self.slack.dm(request.requester, f"{request.label}: issuing your "
                                                            f"credentials for {role.name}…")
-        self.ctx.repo.update_grant(grant.id, dm_channel=channel, dm_ts=ts)
-        grant = self.ctx.repo.grant(grant.id)
+        self.requests.update_grant(grant.id, dm_channel=channel, dm_ts=ts)
+        grant = self.requests.grant(grant.id)
         try:
-            credentials = self.ctx.aws.assume(
+            credentials = self.aws.assume(
                 role_arn=role.arn, duration_seconds=seconds, source_identity=source_identity,
                 session_name=session_name, request_id=request.id, requester=request.requester,
                 role=role.name, source_ips=role.conditions.source_ips, ends_at=ends)
-            console = self.ctx.aws.console_url(credentials, seconds)
+            console = self.aws.console_url(credentials, seconds)
         except AwsError as exc:
             self._fail_grant(request, grant, f"AWS refused the grant: {exc}", now)
             return
         self._deny_if_ended_meanwhile(grant.id, credentials, seconds, now)
-        self.ctx.slack.dm_credentials(request, grant, credentials, console,
+        self.slack.dm_credentials(request, grant, credentials, console,
                                       _clip_note(request, seconds))
-        self.ctx.repo.update_grant(grant.id, delivered=True)
+        self.requests.update_grant(grant.id, delivered=True)
         self._scrub_if_ended(grant.id, now)
-        self.ctx.slack.thread(request, f"Access granted to <@{request.requester}> until "
+        self.slack.thread(request, f"Access granted to <@{request.requester}> until "
                                        f"{now_label(ends)}.")
-        self.ctx.slack.refresh_request(self.ctx.request(request.id),
-                                       self.ctx.repo.approvers_of(request.id))
-        self.ctx.slack.home_changed({request.requester})
+        self.slack.refresh_request(self._request(request.id),
+                                       self.requests.approvers_of(request.id))
+        self.slack.home_changed({request.requester})
 
     def _extend(self, request: AccessRequest, plan: tuple[datetime, int], now: datetime) -> None:
         ends, seconds = plan
-        parent = self.ctx.request(request.parent_id)
-        grant = self.ctx.repo.grant(parent.grant_id)
+        parent = self._request(request.parent_id)
+        grant = self.requests.grant(parent.grant_id)
         try:
-            credentials = self.ctx.aws.assume(
+            credentials = self.aws.assume(
                 role_arn=grant.role_arn, duration_seconds=seconds,
                 source_identity=grant.source_identity, session_name=grant.session_name,
                 request_id=parent.id, requester=request.requester, role=grant.role,
-                source_ips=self.ctx.role(grant.role).conditions.source_ips, ends_at=ends)
-            console = self.ctx.aws.console_url(credentials, seconds)
+                source_ips=self.rules.role(grant.role).conditions.source_ips, ends_at=ends)
+            console = self.aws.console_url(credentials, seconds)
         except AwsError as exc:
             self._fail(request, f"AWS refused the extension: {exc}", now)
             return
-        with self.ctx.repo.store.transaction():
+        with self.uow.transaction():
             # A revoke or expiry may have ended the grant while AWS was asked.
-            live = self.ctx.repo.grant(grant.id).is_live
-            moved = live and self.ctx.repo.move(
+            live = self.requests.grant(grant.id).is_live
+            moved = live and self.requests.move(
                 request.id, Status.ACTIVE, actor=SYSTEM, now=now, expect=[Status.APPROVED],
                 grant_id=grant.id, details={"grant_id": grant.id, "ends_at": now_label(ends)})
             if moved:
-                self.ctx.repo.update_grant(grant.id, ends_at=ends)
-                grant = self.ctx.repo.grant(grant.id)
+                self.requests.update_grant(grant.id, ends_at=ends)
+                grant = self.requests.grant(grant.id)
                 self._schedule_grant_jobs(grant, now)
-                self.ctx.jobs.cancel("activate", f"request:{request.id}", now)
+                self.jobs.cancel("activate", f"request:{request.id}", now)
         if not live:
             self._deny_if_ended_meanwhile(grant.id, credentials, seconds, now)
             self._fail(request, f"{parent.label} ended before the extension was applied", now)
         if not moved:
             return
-        channel, ts = self.ctx.slack.dm_credentials(
+        channel, ts = self.slack.dm_credentials(
             parent, grant, credentials, console,
             f"Extended by {request.label} until {now_label(ends)}.")
         # When the first DM never arrived, this one holds the only secrets: keep it to scrub.
-        self.ctx.repo.update_grant(grant.id, delivered=True, dm_channel=channel, dm_ts=ts)
+        self.requests.update_grant(grant.id, delivered=True, dm_channel=channel, dm_ts=ts)
         self._scrub_if_ended(grant.id, now)
-        self.ctx.slack.thread(request, f"Extension granted: {parent.label} now ends "
+        self.slack.thread(request, f"Extension granted: {parent.label} now ends "
                                        f"{now_label(ends)}.")
-        self.ctx.slack.thread(parent, f"Extended by {request.label} until {now_label(ends)}.")
-        self.ctx.slack.refresh_request(self.ctx.request(request.id),
-                                       self.ctx.repo.approvers_of(request.id))
-        self.ctx.slack.home_changed({request.requester})
+        self.slack.thread(parent, f"Extended by {request.label} until {now_label(ends)}.")
+        self.slack.refresh_request(self._request(request.id),
+                                       self.requests.approvers_of(request.id))
+        self.slack.home_changed({request.requester})
 
     def _schedule_grant_jobs(self, grant: Grant, now: datetime) -> None:
         key = f"grant:{grant.id}"
-        self.ctx.jobs.schedule("expire_grant", grant.ends_at, key=key, grant_id=grant.id)
-        warn_at = grant.ends_at - timedelta(seconds=self.ctx.config.requests.warn_before_expiry)
+        self.jobs.schedule("expire_grant", grant.ends_at, key=key, grant_id=grant.id)
+        warn_at = grant.ends_at - timedelta(seconds=self.config.requests.warn_before_expiry)
         if warn_at > now:
-            self.ctx.jobs.schedule("warn_expiry", warn_at, key=key, grant_id=grant.id)
-        self.ctx.jobs.schedule("check_delivery", now + DELIVERY_DEADLINE, key=key,
+            self.jobs.schedule("warn_expiry", warn_at, key=key, grant_id=grant.id)
+        self.jobs.schedule("check_delivery", now + DELIVERY_DEADLINE, key=key,
                                grant_id=grant.id)
 
     # --- endings ----------------------------------------------------------------------------
@@ -164,23 +186,23 @@ class GrantService:
             why: str | None = None, deny: bool | None = None) -> bool:
         """Expire, revoke or fail a live grant and every request on it; False if already ended."""
         deny = status is Status.REVOKED if deny is None else deny
-        with self.ctx.repo.store.transaction():
-            if not self.ctx.repo.end_grant(grant.id, status, now):
+        with self.uow.transaction():
+            if not self.requests.end_grant(grant.id, status, now):
                 return False
-            requests = [r for r in self.ctx.repo.requests_of_grant(grant.id)
+            requests = [r for r in self.requests.requests_of_grant(grant.id)
                         if r.status is Status.ACTIVE]
             for request in requests:
-                self.ctx.repo.move(request.id, status, actor=actor, now=now,
+                self.requests.move(request.id, status, actor=actor, now=now,
                                    expect=[Status.ACTIVE], note=why,
                                    details={"grant_id": grant.id, **({"why": why} if why else {})})
             for action in ("expire_grant", "warn_expiry", "check_delivery"):
-                self.ctx.jobs.cancel(action, f"grant:{grant.id}", now)
-            if self.ctx.repo.grant(grant.id).dm_ts:
-                self.ctx.jobs.schedule("scrub_dm", now, key=f"grant:{grant.id}",
+                self.jobs.cancel(action, f"grant:{grant.id}", now)
+            if self.requests.grant(grant.id).dm_ts:
+                self.jobs.schedule("scrub_dm", now, key=f"grant:{grant.id}",
                                        grant_id=grant.id,
                                        payload={"ended": _ended_words(status, actor, now)})
             if deny:
-                self.ctx.jobs.schedule("revoke_deny", now, key=f"grant:{grant.id}",
+                self.jobs.schedule("revoke_deny", now, key=f"grant:{grant.id}",
                                        grant_id=grant.id,
                                        payload={"issued_before": deny_cutoff(now)})
         if deny:
@@ -189,28 +211,28 @@ class GrantService:
         return True
 
     def _announce_end(self, grant: Grant, status: Status, actor: str, now: datetime) -> None:
-        first = self.ctx.request(grant.request_id)
+        first = self._request(grant.request_id)
         ended = _ended_words(status, actor, now)
         try:
             self.run_scrub(grant.id, ended, now)
         except Exception as exc:  # the stored scrub_dm job retries until Slack takes it
             log.warning("could not remove credentials from the DM yet; the sweep retries",
                         extra={"grant": grant.id, "error": str(exc)})
-        self.ctx.slack.thread(first, f"Access {ended}.")
-        for request in self.ctx.repo.requests_of_grant(grant.id):
-            self.ctx.slack.refresh_request(request, self.ctx.repo.approvers_of(request.id))
+        self.slack.thread(first, f"Access {ended}.")
+        for request in self.requests.requests_of_grant(grant.id):
+            self.slack.refresh_request(request, self.requests.approvers_of(request.id))
         if status is Status.REVOKED and actor != grant.requester:
-            self.ctx.slack.dm(grant.requester, f"Your access to {grant.role} ({first.label}) "
+            self.slack.dm(grant.requester, f"Your access to {grant.role} ({first.label}) "
                                                f"was {ended}.")
-        self.ctx.slack.home_changed({grant.requester})
+        self.slack.home_changed({grant.requester})
 
     def _scrub_if_ended(self, grant_id: int, now: datetime) -> None:
         """A revoke that landed while the DM was on its way found nothing to scrub: do it now."""
-        grant = self.ctx.repo.grant(grant_id)
+        grant = self.requests.grant(grant_id)
         if grant.is_live:
             return
         ended = f"ended at {now_label(grant.ended_at)}"
-        self.ctx.jobs.schedule("scrub_dm", now, key=f"grant:{grant_id}", grant_id=grant_id,
+        self.jobs.schedule("scrub_dm", now, key=f"grant:{grant_id}", grant_id=grant_id,
                                payload={"ended": ended})
         try:
             self.run_scrub(grant_id, ended, now)
@@ -220,21 +242,21 @@ class GrantService:
 
     def run_scrub(self, grant_id: int, ended: str, now: datetime) -> None:
         """Edit the credentials DM so that no secret remains in Slack; safe to repeat."""
-        grant = self.ctx.repo.grant(grant_id)
+        grant = self.requests.grant(grant_id)
         if grant is not None and grant.dm_ts:
-            self.ctx.slack.scrub_credentials(grant, self.ctx.request(grant.request_id), ended)
-        self.ctx.jobs.cancel("scrub_dm", f"grant:{grant_id}", now)
+            self.slack.scrub_credentials(grant, self._request(grant.request_id), ended)
+        self.jobs.cancel("scrub_dm", f"grant:{grant_id}", now)
 
     def _deny_if_ended_meanwhile(self, grant_id: int, credentials: Credentials, seconds: int,
                                  now: datetime) -> None:
         """A revoke that landed while AWS was issuing set its cut-off before these credentials
         existed: deny again, with a cut-off after their issue time."""
-        grant = self.ctx.repo.grant(grant_id)
+        grant = self.requests.grant(grant_id)
         if grant.is_live or not grant.source_identity:
             return
         issued = max(now, credentials.expiration - timedelta(seconds=seconds))
         cutoff = deny_cutoff(issued)
-        self.ctx.jobs.schedule("revoke_deny", now, key=f"grant:{grant.id}", grant_id=grant.id,
+        self.jobs.schedule("revoke_deny", now, key=f"grant:{grant.id}", grant_id=grant.id,
                                payload={"issued_before": cutoff})
         self._try_revoke_deny(grant, now, cutoff)
 
@@ -248,10 +270,10 @@ class GrantService:
 
     def _tell_deny_refused(self, grant: Grant, why: str) -> None:
         """A revoke whose deny AWS refused is not done: the holder, deciders and admins hear."""
-        request = self.ctx.request(grant.request_id)
+        request = self._request(grant.request_id)
         until = now_label(grant.ends_at)
-        people = " ".join(f"<@{p}>" for p in self.ctx.decision_makers(request))
-        self.ctx.slack.thread(request, f":rotating_light: {people} AWS refused the deny that "
+        people = " ".join(f"<@{p}>" for p in self.rules.decision_makers(request))
+        self.slack.thread(request, f":rotating_light: {people} AWS refused the deny that "
                               f"stops the credentials already issued for {request.label}: "
                               f"{why}. The revoke is NOT complete: they keep working until "
                               f"{until} unless the deny lands. Gatehouse keeps retrying.")
@@ -259,59 +281,59 @@ class GrantService:
                 f"<@{grant.requester}>) is not complete: AWS refused the deny that stops "
                 f"credentials already issued ({why}). They work until {until} unless the "
                 "deny lands; Gatehouse keeps retrying.")
-        for person in {grant.requester, *self.ctx.config.admins}:
-            self.ctx.slack.dm(person, text)
+        for person in {grant.requester, *self.config.admins}:
+            self.slack.dm(person, text)
 
     def deny_outstanding(self, grant_id: int) -> bool:
         """True while the deny that stops issued credentials has not reached AWS yet."""
-        return any(job.grant_id == grant_id for job in self.ctx.jobs.pending("revoke_deny"))
+        return any(job.grant_id == grant_id for job in self.jobs.pending("revoke_deny"))
 
     def run_revoke_deny(self, grant: Grant, issued_before: str, now: datetime, *,
                         retried: bool = False) -> None:
         """Attach the deny that stops credentials already handed out; a job retries it."""
         job_key = f"grant:{grant.id}"
         if not grant.source_identity:
-            self.ctx.jobs.cancel("revoke_deny", job_key, now)
+            self.jobs.cancel("revoke_deny", job_key, now)
             return
-        deny = self.ctx.aws.put_revoke_deny(
+        deny = self.aws.put_revoke_deny(
             role_arn=grant.role_arn, source_identity=grant.source_identity,
             issued_before=datetime.fromisoformat(issued_before.replace("Z", "+00:00")))
         cutoff = now_iso(deny.issued_before)
-        with self.ctx.repo.store.transaction():
-            self.ctx.jobs.cancel("revoke_deny", job_key, now)
-            self.ctx.jobs.schedule("remove_deny", now + DENY_LIFETIME, key=job_key,
+        with self.uow.transaction():
+            self.jobs.cancel("revoke_deny", job_key, now)
+            self.jobs.schedule("remove_deny", now + DENY_LIFETIME, key=job_key,
                                    grant_id=grant.id,
                                    payload={"role_arn": grant.role_arn,
                                             "policy_name": deny.policy_name,
                                             "issued_before": cutoff})
-        self.ctx.audit.append(at=now, actor=SYSTEM, action="grant.deny_attached",
+        self.audit.append(at=now, actor=SYSTEM, action="grant.deny_attached",
                               request_id=grant.request_id, role=grant.role,
                               subject=grant.requester,
                               details={"policy_name": deny.policy_name, "issued_before": cutoff})
         if retried:
-            self.ctx.slack.thread(self.ctx.request(grant.request_id),
+            self.slack.thread(self._request(grant.request_id),
                                   "AWS accepted the deny: credentials issued before "
                                   f"{cutoff} no longer work. The revoke is complete.")
 
     def _fail(self, request: AccessRequest, why: str, now: datetime) -> None:
-        moved = self.ctx.repo.move(request.id, Status.FAILED, actor=SYSTEM, now=now,
+        moved = self.requests.move(request.id, Status.FAILED, actor=SYSTEM, now=now,
                                    expect=[Status.APPROVED, Status.PENDING], note=why,
                                    details={"why": why})
         if moved is None:
             return
-        self.ctx.jobs.cancel("activate", f"request:{request.id}", now)
+        self.jobs.cancel("activate", f"request:{request.id}", now)
         self._tell_failure(moved, why)
 
     def _fail_grant(self, request: AccessRequest, grant: Grant, why: str, now: datetime) -> None:
         if self.end(grant, Status.FAILED, actor=SYSTEM, now=now, why=why):
-            self._tell_failure(self.ctx.request(request.id), why)
+            self._tell_failure(self._request(request.id), why)
 
     def _tell_failure(self, request: AccessRequest, why: str) -> None:
         log.warning("request failed", extra={"request": request.label, "why": why})
-        self.ctx.slack.thread(request, f"{request.label} failed: {why}")
-        self.ctx.slack.refresh_request(request, self.ctx.repo.approvers_of(request.id))
-        self.ctx.slack.dm(request.requester, f"{request.label} ({request.role}) failed: {why}")
-        self.ctx.slack.home_changed({request.requester})
+        self.slack.thread(request, f"{request.label} failed: {why}")
+        self.slack.refresh_request(request, self.requests.approvers_of(request.id))
+        self.slack.dm(request.requester, f"{request.label} ({request.role}) failed: {why}")
+        self.slack.home_changed({request.requester})
 
 
 def _ended_words(status: Status, actor: str, now: datetime) -> str:

@@ -1,11 +1,91 @@
-"""What the use cases need from Slack and AWS, as protocols the edges implement."""
+"""What the use cases need from storage, Slack and AWS, as protocols the edges implement."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from domain.requests import AccessRequest, Grant
+from domain.audit import AuditEntry
+from domain.jobs import Job
+from domain.requests import AccessRequest, Grant, Kind, Status
+
+
+class UnitOfWork(Protocol):
+    """Everything written inside `transaction()` lands together or not at all."""
+
+    def transaction(self) -> AbstractContextManager[Any]: ...
+
+
+class RequestStore(Protocol):
+    """Requests, votes and grants; `move` is one guarded update (None when it lost a race).
+
+    `create_request` raises domain.errors.DuplicateRequest for a second open request.
+    """
+
+    def create_request(self, *, kind: Kind, requester: str, role: str, duration_seconds: int,
+                       reason: str, approvals_required: int, now: datetime,
+                       parent_id: int | None = None, target_user: str | None = None,
+                       details: dict[str, Any] | None = None) -> AccessRequest: ...
+
+    def get(self, request_id: int) -> AccessRequest | None: ...
+
+    def move(self, request_id: int, to: Status, *, actor: str, now: datetime,
+             expect: Iterable[Status] | None = None, details: dict[str, Any] | None = None,
+             **fields: Any) -> AccessRequest | None: ...
+
+    def set_message(self, request_id: int, channel: str, ts: str) -> None: ...
+
+    def open_requests_of(self, user: str) -> list[AccessRequest]: ...
+
+    def pending(self) -> list[AccessRequest]: ...
+
+    def pending_of(self, user: str) -> list[AccessRequest]: ...
+
+    def record_vote(self, request_id: int, approver: str, decision: str,
+                    now: datetime) -> bool: ...
+
+    def approvers_of(self, request_id: int) -> list[str]: ...
+
+    def create_grant(self, request: AccessRequest, *, role_arn: str, started_at: datetime,
+                     ends_at: datetime, source_identity: str, session_name: str) -> Grant: ...
+
+    def grant(self, grant_id: int) -> Grant | None: ...
+
+    def update_grant(self, grant_id: int, **fields: Any) -> None: ...
+
+    def end_grant(self, grant_id: int, status: Status, now: datetime) -> bool: ...
+
+    def live_grants_of(self, user: str) -> list[Grant]: ...
+
+    def requests_of_grant(self, grant_id: int) -> list[AccessRequest]: ...
+
+
+class JobQueue(Protocol):
+    """Stored jobs with wall-clock due times; `claim` takes a lease before a job runs."""
+
+    def schedule(self, action: str, due_at: datetime, *, key: str, request_id: int | None = None,
+                 grant_id: int | None = None, payload: dict[str, Any] | None = None) -> None: ...
+
+    def cancel(self, action: str, key: str, now: datetime) -> None: ...
+
+    def due(self, now: datetime, limit: int = 200) -> list[Job]: ...
+
+    def claim(self, job: Job, now: datetime) -> bool: ...
+
+    def finish(self, job: Job, now: datetime) -> None: ...
+
+    def retry(self, job: Job, now: datetime, error: str, delay: timedelta) -> None: ...
+
+
+class AuditLog(Protocol):
+    def append(self, *, at: datetime, actor: str, action: str, request_id: int | None = None,
+               role: str | None = None, subject: str | None = None,
+               details: dict[str, Any] | None = None) -> int: ...
+
+    def recent(self, *, since: datetime, subject: str | None = None, role: str | None = None,
+               limit: int = 25) -> list[AuditEntry]: ...
 
 
 class Credentials(Protocol):

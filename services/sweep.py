@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
-from domain.requests import Status
-from services.context import SYSTEM, Context
+from domain.audit import SYSTEM
+from domain.jobs import Job
+from domain.requests import AccessRequest, Status
+from services.access_rules import AccessRules, require_request
 from services.grants import GrantService
-from storage.jobs import Job
+from services.ports import AuditLog, AwsPort, JobQueue, RequestStore, SlackPort
 
 log = logging.getLogger("gatehouse.sweep")
 MAX_BACKOFF = timedelta(minutes=30)
@@ -20,8 +22,15 @@ JobHandler = Callable[[Job, datetime], None]
 
 
 class Sweeper:
-    def __init__(self, ctx: Context, grants: GrantService) -> None:
-        self.ctx = ctx
+    def __init__(self, *, requests: RequestStore, jobs: JobQueue, audit: AuditLog,
+                 slack: SlackPort, aws: AwsPort, rules: AccessRules, grants: GrantService,
+                 handlers: Mapping[str, JobHandler] | None = None) -> None:
+        self.requests = requests
+        self.jobs = jobs
+        self.audit = audit
+        self.slack = slack
+        self.aws = aws
+        self.rules = rules
         self.grants = grants
         self.handlers: dict[str, JobHandler] = {
             "activate": self._activate,
@@ -33,7 +42,11 @@ class Sweeper:
             "revoke_deny": self._revoke_deny,
             "scrub_dm": self._scrub_dm,
             "remove_deny": self._remove_deny,
+            **(handlers or {}),
         }
+
+    def _request(self, request_id: int) -> AccessRequest:
+        return require_request(self.requests, request_id)
 
     def register(self, action: str, handler: JobHandler) -> None:
         """Let another use case (key rotation, the digest) add its own jobs."""
@@ -42,8 +55,8 @@ class Sweeper:
     def sweep(self, now: datetime) -> int:
         """Run due jobs; return how many ran. Safe to call twice or after a crash."""
         ran = 0
-        for job in self.ctx.jobs.due(now):
-            if self.ctx.jobs.claim(job, now):
+        for job in self.jobs.due(now):
+            if self.jobs.claim(job, now):
                 self._run(job, now)
                 ran += 1
         return ran
@@ -54,7 +67,7 @@ class Sweeper:
             log.error("no handler for job", extra={"action": job.action, "job": job.id})
             return
         if job.action in AT_MOST_ONCE:
-            self.ctx.jobs.finish(job, now)
+            self.jobs.finish(job, now)
         try:
             handler(job, now)
         except Exception as exc:  # one failing job must not stop the others
@@ -62,38 +75,38 @@ class Sweeper:
             log.warning("job failed; will retry", extra={"action": job.action, "job": job.id,
                                                          "error": str(exc)})
             if job.action not in AT_MOST_ONCE:
-                self.ctx.jobs.retry(job, now, str(exc), delay)
+                self.jobs.retry(job, now, str(exc), delay)
             return
-        self.ctx.jobs.finish(job, now)
+        self.jobs.finish(job, now)
 
     def _activate(self, job: Job, now: datetime) -> None:
         self.grants.activate(job.request_id, now)
 
     def _expire_pending(self, job: Job, now: datetime) -> None:
-        moved = self.ctx.repo.move(job.request_id, Status.EXPIRED, actor=SYSTEM, now=now,
+        moved = self.requests.move(job.request_id, Status.EXPIRED, actor=SYSTEM, now=now,
                                    expect=[Status.PENDING])
         if moved is None:
             return
-        self.ctx.jobs.cancel("remind", f"request:{moved.id}", now)
-        self.ctx.slack.thread(moved, "Expired: nobody decided in time.")
-        self.ctx.slack.refresh_request(moved, self.ctx.repo.approvers_of(moved.id))
-        self.ctx.slack.dm(moved.requester, f"{moved.label} ({moved.role}) expired before anyone "
+        self.jobs.cancel("remind", f"request:{moved.id}", now)
+        self.slack.thread(moved, "Expired: nobody decided in time.")
+        self.slack.refresh_request(moved, self.requests.approvers_of(moved.id))
+        self.slack.dm(moved.requester, f"{moved.label} ({moved.role}) expired before anyone "
                                            "decided. Ask again if you still need it.")
-        self.ctx.slack.home_changed({moved.requester, *self.ctx.decision_makers(moved)})
+        self.slack.home_changed({moved.requester, *self.rules.decision_makers(moved)})
 
     def _remind(self, job: Job, now: datetime) -> None:
-        request = self.ctx.repo.get(job.request_id)
+        request = self.requests.get(job.request_id)
         if request is None or request.status is not Status.PENDING:
             return
-        voted = set(self.ctx.repo.approvers_of(request.id))
-        waiting = [p for p in self.ctx.decision_makers(request) if p not in voted]
-        self.ctx.slack.remind(request, waiting)
-        self.ctx.audit.append(at=now, actor=SYSTEM, action="request.reminded",
+        voted = set(self.requests.approvers_of(request.id))
+        waiting = [p for p in self.rules.decision_makers(request) if p not in voted]
+        self.slack.remind(request, waiting)
+        self.audit.append(at=now, actor=SYSTEM, action="request.reminded",
                               request_id=request.id, role=request.role,
                               subject=request.requester, details={"approvers": waiting})
 
     def _expire_grant(self, job: Job, now: datetime) -> None:
-        grant = self.ctx.repo.grant(job.grant_id)
+        grant = self.requests.grant(job.grant_id)
         if grant is None or not grant.is_live:
             return
         if grant.ends_at > now:  # moved by an extension; the job was rescheduled
@@ -101,23 +114,23 @@ class Sweeper:
         self.grants.end(grant, Status.EXPIRED, actor=SYSTEM, now=now)
 
     def _warn_expiry(self, job: Job, now: datetime) -> None:
-        grant = self.ctx.repo.grant(job.grant_id)
+        grant = self.requests.grant(job.grant_id)
         if grant is None or not grant.is_live or grant.ends_at <= now:
             return
-        self.ctx.slack.warn_expiry(grant, self.ctx.request(grant.request_id))
+        self.slack.warn_expiry(grant, self._request(grant.request_id))
 
     def _check_delivery(self, job: Job, now: datetime) -> None:
         """A grant whose credentials never reached the requester is closed and denied."""
-        grant = self.ctx.repo.grant(job.grant_id)
+        grant = self.requests.grant(job.grant_id)
         if grant is None or not grant.is_live or grant.delivered:
             return
         why = ("Gatehouse stopped while issuing the credentials, so they were never delivered; "
                "the request is closed. Ask again.")
         if self.grants.end(grant, Status.FAILED, actor=SYSTEM, now=now, why=why, deny=True):
-            self.ctx.slack.dm(grant.requester, f"R-{grant.request_id} ({grant.role}): {why}")
+            self.slack.dm(grant.requester, f"R-{grant.request_id} ({grant.role}): {why}")
 
     def _revoke_deny(self, job: Job, now: datetime) -> None:
-        grant = self.ctx.repo.grant(job.grant_id)
+        grant = self.requests.grant(job.grant_id)
         if grant is not None:
             self.grants.run_revoke_deny(grant, job.payload["issued_before"], now, retried=True)
 
@@ -126,8 +139,8 @@ class Sweeper:
 
     def _remove_deny(self, job: Job, now: datetime) -> None:
         cutoff = job.payload.get("issued_before")
-        removed = self.ctx.aws.remove_revoke_deny(
+        removed = self.aws.remove_revoke_deny(
             role_arn=job.payload["role_arn"], policy_name=job.payload["policy_name"],
             issued_before=datetime.fromisoformat(cutoff.replace("Z", "+00:00")) if cutoff else None)
-        self.ctx.audit.append(at=now, actor=SYSTEM, action="grant.deny_removed",
+        self.audit.append(at=now, actor=SYSTEM, action="grant.deny_removed",
                               request_id=None, details={**job.payload, "removed": removed})

@@ -7,31 +7,15 @@ import hashlib
 import io
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from domain.audit import EXPORT_FIELDS, AuditEntry
 from storage.database import Store, to_iso
 
+__all__ = ["EXPORT_FIELDS", "AuditEntry", "AuditLog", "export"]
+
 GENESIS = "0" * 64
-EXPORT_FIELDS = ("id", "at", "actor", "action", "request_id", "role", "subject", "details", "hash")
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    id: int
-    at: str
-    actor: str
-    action: str
-    request_id: int | None
-    role: str | None
-    subject: str | None
-    details: dict[str, Any]
-    prev_hash: str
-    hash: str
-
-    def as_export(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in EXPORT_FIELDS} | {"prev_hash": self.prev_hash}
 
 
 def entry_hash(prev_hash: str, body: dict[str, Any]) -> str:

@@ -3,25 +3,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from domain.jobs import Job
 from storage.database import Store, from_iso, to_iso
 
 LEASE = timedelta(minutes=5)
-
-
-@dataclass(frozen=True)
-class Job:
-    id: int
-    action: str
-    due_at: datetime
-    key: str
-    request_id: int | None
-    grant_id: int | None
-    payload: dict[str, Any]
-    attempts: int
 
 
 class JobQueue:

@@ -7,19 +7,14 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from domain.errors import DuplicateRequest
 from domain.requests import AccessRequest, Grant, Kind, Status, audit_action
 from storage.audit import AuditLog
 from storage.database import Store, from_iso, to_iso
 
+__all__ = ["DuplicateRequest", "Repository"]
+
 log = logging.getLogger("gatehouse.requests")
-
-
-class DuplicateRequest(Exception):
-    """The requester already holds an open request for this role."""
-
-    def __init__(self, existing: AccessRequest) -> None:
-        super().__init__(existing.label)
-        self.existing = existing
 
 
 def _request(row: dict[str, Any]) -> AccessRequest:
@@ -196,6 +191,12 @@ class Repository:
         rows = self.store.query(
             f"SELECT * FROM grants WHERE ended_at IS NULL AND {where} ORDER BY ends_at", params)
         return [_grant(row) for row in rows]
+
+    def live_grants_of(self, user: str) -> list[Grant]:
+        return self.live_grants("requester=?", (user,))
+
+    def pending_of(self, user: str) -> list[AccessRequest]:
+        return self.requests_where("requester=? AND status='pending'", (user,))
 
     def requests_of_grant(self, grant_id: int) -> list[AccessRequest]:
         return self.requests_where("grant_id=?", (grant_id,))

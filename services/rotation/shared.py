@@ -8,9 +8,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from domain.audit import SYSTEM
 from domain.errors import CloudError, UserError
 from domain.rotation import iso_time
-from services.context import SYSTEM
 
 log = logging.getLogger("gatehouse.keys")
 __all__ = ["SYSTEM", "deactivation_key", "job_key", "new_owner", "quietly", "refused"]

@@ -72,7 +72,7 @@ def role_names(config: dict) -> list[str]:
 def assert_nothing_left(gh, config: dict) -> None:
     settle(gh)
     assert leftovers(gh, role_names(config)) == []
-    assert gh.gh.ctx.audit.verify()[1] is None
+    assert gh.runtime.audit.verify()[1] is None
 
 
 def minutes(value: float) -> timedelta:

@@ -13,7 +13,6 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from config import parse_config
 from domain.errors import UserError
-from services.context import Context
 from services.gatehouse import Gatehouse
 from storage.audit import AuditLog
 from storage.database import open_store
@@ -62,10 +61,10 @@ class AccessMachine(RuleBasedStateMachine):
             self.store.execute(statement)
         self.clock = Clock()
         self.aws, self.slack = FakeAws(self.clock), FakeSlack()
-        audit = AuditLog(self.store)
-        ctx = Context(config=CONFIG, repo=Repository(self.store, audit),
-                      jobs=JobQueue(self.store), audit=audit, slack=self.slack, aws=self.aws)
-        self.gh = Gatehouse.build(ctx, self.clock)
+        self.audit = AuditLog(self.store)
+        self.gh = Gatehouse.build(config=CONFIG, requests=Repository(self.store, self.audit),
+                                  jobs=JobQueue(self.store), audit=self.audit, uow=self.store,
+                                  slack=self.slack, aws=self.aws, clock=self.clock)
         self.conn = invariants.connect(self.folder / "gatehouse.db")
         self.crashes = Faults()
         activate = self.gh.grants.activate
@@ -212,7 +211,7 @@ class AccessMachine(RuleBasedStateMachine):
 
     @invariant()
     def audit_chain_holds(self):
-        assert self.gh.ctx.audit.verify()[1] is None
+        assert self.audit.verify()[1] is None
 
     @invariant()
     def credentials_never_outlive_their_grant(self):

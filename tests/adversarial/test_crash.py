@@ -138,11 +138,11 @@ def crash_when(target, name: str, when=lambda *a, **k: True):
 
 def test_a_crash_while_filing_leaves_no_request_without_its_expiry(gatehouse):
     gh = gatehouse
-    crash_when(gh.gh.ctx.jobs, "schedule")
+    crash_when(gh.runtime.jobs, "schedule")
     with pytest.raises(Crash):
         gh.gh.access.submit(DEV, "dev", 3600, "crash while filing", gh.clock())
-    assert gh.gh.ctx.repo.requests_where("1=1") == []
-    assert gh.gh.ctx.audit.verify() == (0, None)
+    assert gh.runtime.requests.requests_where("1=1") == []
+    assert gh.runtime.audit.verify() == (0, None)
 
 
 def test_a_crash_after_the_credentials_dm_leaves_it_scrubbable(tmp_path, aws, slack, federation,
@@ -151,7 +151,8 @@ def test_a_crash_after_the_credentials_dm_leaves_it_scrubbable(tmp_path, aws, sl
     clock = Clock()
     first = start_bot(tmp_path, aws, slack, federation, config, clock)
     number = first.file(DEV, "request dev 1h crash after the dm")
-    crash_when(first.gh.ctx.repo, "update_grant", lambda grant_id, **fields: "delivered" in fields)
+    crash_when(first.runtime.requests, "update_grant",
+               lambda grant_id, **fields: "delivered" in fields)
     with pytest.raises(Crash):
         first.gh.access.approve(number, LEAD, clock())
     first.server.close()
@@ -190,7 +191,7 @@ def test_an_extension_held_up_by_a_crash_does_not_revive_an_ended_grant(tmp_path
         second.gh.sweep()
         second.idle()
         assert second.status(extension) == "failed" and second.status(number) == "expired"
-        grant = second.gh.ctx.repo.grant(second.gh.ctx.repo.get(number).grant_id)
+        grant = second.runtime.requests.grant(second.runtime.requests.get(number).grant_id)
         assert grant.ends_at - grant.started_at == timedelta(hours=1) and not grant.is_live
     finally:
         stop_bot(second)
@@ -234,7 +235,7 @@ def test_a_revoke_while_an_extension_is_at_aws_wins(gatehouse):
     gh.client.click(LEAD, "approve", str(number), message=gh.request_message(number))
     gh.idle()
     extension = gh.gh.access.extend(DEV, number, 1800, "more", gh.clock()).id
-    revoke_meanwhile(gh, gh.gh.ctx.aws, "assume", number)
+    revoke_meanwhile(gh, gh.runtime.aws_grants, "assume", number)
     gh.gh.access.approve(extension, LEAD, gh.clock())
     gh.idle()
     assert gh.status(number) == "revoked" and gh.status(extension) == "failed"
@@ -244,7 +245,7 @@ def test_a_revoke_while_an_extension_is_at_aws_wins(gatehouse):
 def test_a_revoke_while_the_credentials_are_on_their_way_still_scrubs(gatehouse):
     gh = gatehouse
     number = gh.file(DEV, "request dev 1h race")
-    revoke_meanwhile(gh, gh.gh.ctx.slack, "dm_credentials", number)
+    revoke_meanwhile(gh, gh.runtime.notifier, "dm_credentials", number)
     gh.gh.access.approve(number, LEAD, gh.clock())
     gh.idle()
     assert gh.status(number) == "revoked"
@@ -260,10 +261,10 @@ def test_a_crash_after_the_key_dm_leaves_no_secret_in_slack(tmp_path, aws, slack
     aws.client("iam").create_access_key(UserName="dev")
     clock = Clock()
     first = start_bot(tmp_path, aws, slack, federation, config, clock)
-    rotator = first.gh.extras["keys"].issuer
+    rotator = first.runtime.keys.issuer
     crash_when(rotator, "_mark_delivered")
     with pytest.raises(Crash):
-        first.gh.extras["keys"].request(DEV, DEV, clock())
+        first.runtime.keys.request(DEV, DEV, clock())
     first.server.close()
     assert [m for m in first.dms(DEV) if "aws_secret_access_key" in message_text(m)]
     clock.advance(hours=2)

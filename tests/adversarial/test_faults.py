@@ -11,7 +11,7 @@ from tests.e2e.conftest import DEV, DEV2, LEAD, PROD_APPROVALS
 
 @pytest.fixture
 def faults(gatehouse):
-    clients = gatehouse.runtime.extras["aws_clients"]
+    clients = gatehouse.runtime.aws_clients
     return AwsFaults(clients.sts(), clients.iam())
 
 
@@ -27,7 +27,7 @@ def credential_dms(gh, user: str) -> list:
 
 
 def grants_of(gh, number: int) -> list:
-    return gh.gh.ctx.repo.store.query("SELECT * FROM grants WHERE request_id=?", (number,))
+    return gh.runtime.store.query("SELECT * FROM grants WHERE request_id=?", (number,))
 
 
 # --- AWS ---------------------------------------------------------------------------------------
@@ -75,7 +75,7 @@ def test_a_refused_revoke_deny_is_retried_by_the_sweep_until_it_lands(gatehouse,
     policies = gh.iam.list_role_policies(RoleName="ProdReadOnly")["PolicyNames"]
     assert policies == []
     gh.gh.sweep()  # the second refusal: the job backs off
-    assert [j.action for j in gh.gh.ctx.jobs.pending("revoke_deny")] == ["revoke_deny"]
+    assert [j.action for j in gh.runtime.jobs.pending("revoke_deny")] == ["revoke_deny"]
     gh.clock.advance(minutes=2)
     gh.gh.sweep()
     policies = gh.iam.list_role_policies(RoleName="ProdReadOnly")["PolicyNames"]

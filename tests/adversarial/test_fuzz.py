@@ -284,7 +284,7 @@ def test_malformed_requests_never_get_a_5xx_or_a_stack_trace(gatehouse):
         send(body, content_type, (content_type, body))
     gh.idle()
     assert send.problems == []
-    assert gh.gh.ctx.repo.requests_where("1=1") == []
+    assert gh.runtime.requests.requests_where("1=1") == []
 
 
 def test_every_fuzzed_command_gets_an_answer(gatehouse):

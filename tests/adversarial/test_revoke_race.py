@@ -32,6 +32,6 @@ def test_the_deny_follows_credentials_issued_after_the_revoke():
         denies = [d for d in machine.aws.denies.values() if d.source_identity
                   == issued.source_identity]
         assert denies and denies[0].issued_before > issued.issued_at
-        assert machine.gh.ctx.repo.get(request.id).status.value == "revoked"
+        assert machine.gh.access.request(request.id).status.value == "revoked"
     finally:
         machine.teardown()

@@ -46,8 +46,8 @@ def with_rotation_and_digest(gh) -> None:
     gh.iam.create_user(UserName="dev", Tags=[{"Key": "slack-user-id", "Value": DEV}])
     gh.iam.create_access_key(UserName="dev")
     gh.iam.generate_credential_report()
-    feature = gh.runtime.extras["digest"]
-    clients = DigestClients(gh.runtime.extras["aws_clients"], quiet_cloudtrail())
+    feature = gh.runtime.digest
+    clients = DigestClients(gh.runtime.aws_clients, quiet_cloudtrail())
     feature.service.source = AwsAccountData(clients, sleep=lambda _: None)
 
 
@@ -73,7 +73,7 @@ def issued_by_sts(gh) -> list[str]:
         credentials = parsed.get("Credentials") or {}
         seen.extend(v for k, v in credentials.items()
                     if k in ("SecretAccessKey", "SessionToken"))
-    gh.runtime.extras["aws_clients"].sts().meta.events.register("after-call.sts.AssumeRole",
+    gh.runtime.aws_clients.sts().meta.events.register("after-call.sts.AssumeRole",
                                                                  keep)
     return seen
 
@@ -87,7 +87,7 @@ def mixed_run(gh) -> None:
     """Grants, an extension, a revoke, an expiry, a refusal, a denial, a form, a key rotation
     and a digest."""
     with_rotation_and_digest(gh)
-    clients = gh.runtime.extras["aws_clients"]
+    clients = gh.runtime.aws_clients
     faults = AwsFaults(clients.sts(), clients.iam())
     prod = gh.file(DEV, "request prod-readonly 1h incident")
     approve(gh, prod, PROD_APPROVALS)

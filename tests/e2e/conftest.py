@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-import bot
+import wiring
 from config import load_config, load_environment
 from fake_services.fake_federation import FakeFederation
 from fake_services.fake_slack import FakeSlack
@@ -67,7 +67,7 @@ class Clock:
 
 @dataclass
 class Harness:
-    runtime: bot.Runtime
+    runtime: wiring.Runtime
     slack: FakeSlack
     client: SlackClient
     clock: Clock
@@ -116,7 +116,7 @@ class Harness:
         return self.slack.messages(f"D{user}")
 
     def status(self, number: int) -> str:
-        return self.gh.ctx.repo.get(number).status.value
+        return self.runtime.requests.get(number).status.value
 
     def wait_status(self, number: int, status: str, timeout: float = 5.0) -> None:
         self.slack.wait_for(lambda: self.status(number) == status or None, timeout=timeout)
@@ -126,7 +126,7 @@ class Harness:
         assert self.runtime.background.wait_idle(timeout=10)
 
     def audit_actions(self) -> list[str]:
-        return [e.action for e in self.gh.ctx.audit.entries()]
+        return [e.action for e in self.runtime.audit.entries()]
 
 
 @pytest.fixture(scope="session")
@@ -159,7 +159,7 @@ def start_bot(tmp_path: Path, aws, slack: FakeSlack, federation: FakeFederation,
            "SLACK_API_URL": slack.api_url, "GATEHOUSE_CONFIG": str(config_path),
            "GATEHOUSE_DB": str(tmp_path / db_name), "GATEHOUSE_FEDERATION_URL": federation.url,
            "HOST": "127.0.0.1", "PORT": "0"}
-    runtime = bot.build(load_environment(env), load_config(config_path), clock=clock)
+    runtime = wiring.build(load_environment(env), load_config(config_path), clock=clock)
     server = BackgroundServer(runtime.wsgi(), threads=8).start()
     thread = server.thread
     url = f"http://127.0.0.1:{server.effective_port}"

@@ -71,7 +71,7 @@ def test_grant_expires_in_the_sweep_and_the_dm_is_scrubbed(gatehouse):
 def test_assume_role_parameters(gatehouse, monkeypatch):
     gh = gatehouse
     sent = {}
-    sts = gh.runtime.extras["aws_clients"].sts()
+    sts = gh.runtime.aws_clients.sts()
 
     def capture(params, **kwargs):
         sent.update(params)

@@ -48,8 +48,8 @@ def quiet_cloudtrail(events: list | None = None):
 
 def prepare(harness, cloudtrail=None):
     """Seed IAM and point the digest at a CloudTrail stand-in; no sleeping anywhere."""
-    feature = harness.runtime.extras["digest"]
-    clients = DigestClients(harness.runtime.extras["aws_clients"], cloudtrail or quiet_cloudtrail())
+    feature = harness.runtime.digest
+    clients = DigestClients(harness.runtime.aws_clients, cloudtrail or quiet_cloudtrail())
     feature.service.source = AwsAccountData(clients, sleep=lambda _: None)
     return feature
 
@@ -111,7 +111,7 @@ def test_admin_posts_summary_thread_and_chart(gh):
     assert chart.thread_ts == summary.ts and chart.channel == HYGIENE
     assert chart.content.startswith(PNG_SIGNATURE)
     assert "digest.posted" in gh.audit_actions()
-    home = gh.runtime.extras["home_sections"]
+    home = gh.runtime.home.sections
     assert any("IAM hygiene digest" in str(section(ADMIN)) for section in home)
     assert all("IAM hygiene digest" not in str(section(DEV)) for section in home)
 
@@ -142,7 +142,7 @@ def test_fix_buttons_deactivate_a_key_and_remove_a_password_for_admins_only(gh):
     gh.answer(ADMIN, "Removed the console password of IAM user alice")
     with pytest.raises(gh.iam.exceptions.NoSuchEntityException):
         gh.iam.get_login_profile(UserName="alice")
-    fixes = [e for e in gh.gh.ctx.audit.entries() if e.action == "digest.fix_applied"]
+    fixes = [e for e in gh.runtime.audit.entries() if e.action == "digest.fix_applied"]
     assert [(e.actor, e.subject, e.details["fix"]) for e in fixes] == [
         (ADMIN, "svc", "deactivate_key"), (ADMIN, "alice", "remove_password")]
 
@@ -223,7 +223,7 @@ def test_the_daily_digest_is_posted_once_a_day_across_restarts(tmp_path, aws, sl
         clock.advance(days=1)
         assert feature.catch_up() is True and feature.catch_up() is False
         assert feature.daily() is False
-        posted = [e for e in again.gh.ctx.audit.entries() if e.action == "digest.posted"]
+        posted = [e for e in again.runtime.audit.entries() if e.action == "digest.posted"]
         assert [e.details["trigger"] for e in posted] == ["daily", "daily"]
         assert len(summaries(again)) == 2
     finally:
@@ -232,7 +232,7 @@ def test_the_daily_digest_is_posted_once_a_day_across_restarts(tmp_path, aws, sl
 
 def test_before_the_hour_the_startup_catch_up_waits_for_the_schedule(gh):
     gh.clock.advance(hours=-1)
-    assert gh.runtime.extras["digest"].catch_up() is False
+    assert gh.runtime.digest.catch_up() is False
     assert summaries(gh) == []
 
 

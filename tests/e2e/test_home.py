@@ -115,7 +115,7 @@ def test_grant_expiry_in_the_sweep_republishes_the_home(gatehouse):
 
 def test_feature_sections_are_shown_and_a_failing_one_is_contained(gatehouse):
     gh = gatehouse
-    sections = gh.runtime.extras["home_sections"]
+    sections = gh.runtime.home.sections
 
     def keys(user):
         return [{"type": "section", "text": {"type": "mrkdwn", "text": f"*Your keys* {user}"}}]

@@ -68,7 +68,7 @@ def test_extend_through_the_button_and_approval(gatehouse):
     assert gh.status(extension) == "pending"
     approve(gh, extension)
     assert gh.status(extension) == "active"
-    grant = gh.gh.ctx.repo.grant(gh.gh.ctx.repo.get(number).grant_id)
+    grant = gh.runtime.requests.grant(gh.runtime.requests.get(number).grant_id)
     assert grant.ends_at == gh.clock() + __import__("datetime").timedelta(minutes=50)
     assert str(gh.current(dm).blocks) != first_secret  # new credentials in the same DM
     gh.clock.advance(minutes=21)
@@ -132,7 +132,7 @@ def test_business_hours_clip_the_grant(gatehouse):
     gh = gatehouse  # the clock starts at 09:00 UTC; the office window closes at 12:00
     number = file_request(gh, text="request office 4h paperwork")
     approve(gh, number)
-    grant = gh.gh.ctx.repo.grant(gh.gh.ctx.repo.get(number).grant_id)
+    grant = gh.runtime.requests.grant(gh.runtime.requests.get(number).grant_id)
     assert grant.ends_at.hour == 12 and grant.ends_at.minute == 0
     assert "instead of 4h" in str(gh.dms(DEV)[-1].blocks)
 
@@ -148,7 +148,7 @@ def test_aws_refusal_fails_the_request_with_words(gatehouse):
     gh = gatehouse
     number = file_request(gh, text="request prod-readonly 1h x")
     gh.iam.delete_role(RoleName="ProdReadOnly")
-    gh.gh.ctx._role_limits.clear()
+    gh.gh.rules.forget_limits()
     approve(gh, number, channel="C0PRODAPPROVALS")
     assert gh.status(number) == "failed"
     dm = [m.text for m in gh.dms(DEV) if "failed" in (m.text or "")]
@@ -181,7 +181,7 @@ def test_bad_input_gets_an_ephemeral_explanation(gatehouse, text, words):
     answer = gh.answer(DEV, words.split("'")[0] if "'" in words else words)
     assert "Traceback" not in answer
     assert not gh.slack.messages("C0GENERAL")  # nothing public where the command was typed
-    assert gh.gh.ctx.repo.requests_where("1=1") == []
+    assert gh.runtime.requests.requests_where("1=1") == []
 
 
 def test_help_lists_every_subcommand(gatehouse):

@@ -18,7 +18,7 @@ from tests.e2e.conftest import ADMIN, APPROVALS, DEV, DEV2, LEAD, Clock, start_b
 
 def count_calls(gh, operation):
     calls = []
-    sts = gh.runtime.extras["aws_clients"].sts()
+    sts = gh.runtime.aws_clients.sts()
     sts.meta.events.register(f"before-call.sts.{operation}", lambda **kw: calls.append(1))
     return calls
 
@@ -56,7 +56,7 @@ def test_unsigned_forged_and_stale_requests_get_401(gatehouse):
                    gh.client.with_clock(lambda: time.time() - 600)):
         response = client.command(DEV, "request dev 1h sneaky")
         assert response.status_code == 401
-    assert gh.gh.ctx.repo.requests_where("1=1") == []
+    assert gh.runtime.requests.requests_where("1=1") == []
     assert gh.slack.calls("chat.postMessage") == []
 
 
@@ -109,11 +109,12 @@ def test_restart_between_approval_and_grant(tmp_path, aws, slack, federation, co
     first = start_bot(tmp_path, aws, slack, federation, config, clock)
     number = first.file(DEV, "request dev 1h x")
     first.idle()
-    ctx = first.gh.ctx
+    runtime = first.runtime
     from domain.requests import Status
-    with ctx.repo.store.transaction():  # what approve() stores before it grants
-        ctx.repo.move(number, Status.APPROVED, actor=LEAD, now=clock(), expect=[Status.PENDING])
-        ctx.jobs.schedule("activate", clock(), key=f"request:{number}", request_id=number)
+    with runtime.store.transaction():  # what approve() stores before it grants
+        runtime.requests.move(number, Status.APPROVED, actor=LEAD, now=clock(),
+                              expect=[Status.PENDING])
+        runtime.jobs.schedule("activate", clock(), key=f"request:{number}", request_id=number)
     first.server.close()
     second = start_bot(tmp_path, aws, slack, federation, config, clock)
     second.gh.sweep()
@@ -234,7 +235,7 @@ def test_stale_grant_end_is_never_passed(gatehouse):
     number = gh.file(DEV, "request dev 1h x")
     gh.client.click(LEAD, "approve", str(number), message=gh.request_message(number))
     gh.idle()
-    grant = gh.gh.ctx.repo.grant(gh.gh.ctx.repo.get(number).grant_id)
+    grant = gh.runtime.requests.grant(gh.runtime.requests.get(number).grant_id)
     assert grant.ends_at - grant.started_at == timedelta(hours=1)
 
 

@@ -90,7 +90,7 @@ def refuse(gh, operation: str, code: str = "AccessDenied"):
     def answer(**kwargs):
         return (SimpleNamespace(status_code=403, headers={}),
                 {"Error": {"Code": code, "Message": "not allowed"}, "ResponseMetadata": {}})
-    events = gh.runtime.extras["aws_clients"].iam().meta.events
+    events = gh.runtime.aws_clients.iam().meta.events
     name = f"before-call.iam.{operation}"
     events.register(name, answer)
     return lambda: events.unregister(name, answer)
@@ -141,7 +141,7 @@ def test_full_rotation_from_command_to_deletion_of_the_old_key(gatehouse, aws):
     actions = [a for a in gh.audit_actions() if a.startswith("key.")]
     assert actions == ["key.rotation_requested", "key.created", "key.delivered",
                        "key.secret_removed", "key.deactivated", "key.deleted", "key.rotated"]
-    entries = [e for e in gh.gh.ctx.audit.entries() if e.action.startswith("key.")]
+    entries = [e for e in gh.runtime.audit.entries() if e.action.startswith("key.")]
     assert all(e.subject == DEV and e.details["new_key_id"] in (None, new) for e in entries)
     gh.gh.sweep()  # nothing left to do twice
     assert key_status(gh, "dev") == {new: "Active"}
@@ -170,7 +170,7 @@ def test_a_key_dm_the_holder_deleted_ends_the_hourly_job(gatehouse):
     gh.slack.workspace.delete_message(dm.channel, dm.ts)
     gh.clock.advance(hours=1)
     gh.gh.sweep()
-    assert not [j for j in gh.gh.ctx.jobs.pending() if j.action == "key_conceal"]
+    assert not [j for j in gh.runtime.jobs.pending() if j.action == "key_conceal"]
     assert "key.secret_removed" in gh.audit_actions()
 
 
@@ -182,7 +182,7 @@ def test_a_user_without_any_key_gets_one_and_nothing_is_retired(gatehouse):
     (only,) = key_status(gh, "dev2")
     assert only == new_key_id(key_dm(gh, DEV2))
     assert "key.rotated" in gh.audit_actions()
-    assert not [j for j in gh.gh.ctx.jobs.pending() if j.action == "key_deactivate"]
+    assert not [j for j in gh.runtime.jobs.pending() if j.action == "key_deactivate"]
 
 
 def test_app_home_lists_the_keys_and_its_rotate_button_rotates(gatehouse):
@@ -207,7 +207,7 @@ def test_app_home_lists_the_keys_and_its_rotate_button_rotates(gatehouse):
 def test_the_iam_directory_is_read_in_one_pass_kept_and_read_again_on_a_miss(gatehouse):
     gh = gatehouse
     reads = []
-    gh.runtime.extras["aws_clients"].iam().meta.events.register(
+    gh.runtime.aws_clients.iam().meta.events.register(
         "before-call.iam.GetAccountAuthorizationDetails", lambda **_: reads.append(1))
     make_user(gh.iam, "dev", DEV)
     for times in (1, 2):
@@ -240,7 +240,7 @@ def test_an_admin_rotates_someone_elses_key_and_sees_only_the_key_id(gatehouse):
     seen_by_admin = [e.text + json.dumps(e.blocks) for e in gh.slack.ephemerals(ADMIN)]
     seen_by_admin += [m.text + json.dumps(m.blocks) for m in gh.dms(ADMIN)]
     assert not any(secret in text for text in seen_by_admin)
-    entry = next(e for e in gh.gh.ctx.audit.entries() if e.action == "key.rotation_requested")
+    entry = next(e for e in gh.runtime.audit.entries() if e.action == "key.rotation_requested")
     assert (entry.actor, entry.subject) == (ADMIN, DEV)
 
     make_user(gh.iam, "dev2", DEV2)
@@ -318,7 +318,7 @@ def test_two_keys_with_one_inactive_offer_to_delete_it_and_continue(gatehouse, a
     gh.idle()
     new = new_key_id(key_dm(gh, DEV))
     assert key_status(gh, "dev") == {used["AccessKeyId"]: "Active", new: "Active"}
-    deleted = next(e for e in gh.gh.ctx.audit.entries() if e.action == "key.deleted")
+    deleted = next(e for e in gh.runtime.audit.entries() if e.action == "key.deleted")
     assert deleted.details["key_id"] == idle["AccessKeyId"] and deleted.actor == DEV
 
 
@@ -390,7 +390,7 @@ def test_aws_refusing_to_create_the_key_changes_nothing(gatehouse):
     assert list(key_status(gh, "dev")) == [old["AccessKeyId"]]
     assert not gh.dms(DEV)
     assert "key.failed" in gh.audit_actions()
-    assert gh.gh.extras["keys"].rotations.open_for("dev") is None
+    assert gh.runtime.keys.rotations.open_for("dev") is None
 
 
 def test_aws_refusing_the_deactivation_is_reported_once_and_retried(gatehouse):
@@ -433,7 +433,7 @@ def test_a_restart_deletes_a_key_created_but_never_delivered(
     clock = Clock()
     first = start_bot(tmp_path, aws, slack, federation, config, clock)
     (old,) = make_user(first.iam, "dev", DEV)
-    keys = first.gh.extras["keys"]
+    keys = first.runtime.keys
     iam_user, plan = keys.issuer.prepare(DEV, clock())
     rotation = keys.issuer.begin(DEV, DEV, iam_user, plan, clock())
     if recorded:
@@ -449,7 +449,7 @@ def test_a_restart_deletes_a_key_created_but_never_delivered(
         assert list(key_status(second, "dev")) == [old["AccessKeyId"]]
         told = dm_with(second, DEV, "did not finish")
         assert "rotate-key" in told.text
-        assert second.gh.extras["keys"].rotations.get(rotation.id).state.value == "failed"
+        assert second.runtime.keys.rotations.get(rotation.id).state.value == "failed"
         assert "key.orphan_deleted" in second.audit_actions()
         assert_secret_nowhere_but_dms(second, tmp_path, caplog, new_key.secret_access_key)
         assert not any(new_key.secret_access_key in json.dumps(v.blocks)
@@ -505,4 +505,4 @@ def test_the_secret_is_never_in_the_database_the_logs_or_a_non_dm_message(
     assert "capture probe" in caplog.text  # what Gatehouse logs is really captured
     assert_secret_nowhere_but_dms(gh, tmp_path, caplog, secret)
     assert secret not in json.dumps(gh.current(dm).blocks) + gh.current(dm).text
-    assert all(secret not in json.dumps(entry.as_export()) for entry in gh.gh.ctx.audit.entries())
+    assert all(secret not in json.dumps(entry.as_export()) for entry in gh.runtime.audit.entries())

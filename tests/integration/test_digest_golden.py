@@ -16,7 +16,7 @@ import yaml
 
 from aws.account_data import AwsAccountData
 from aws.clients import AwsClients
-from digest_cli import print_digest
+from cli import print_digest
 from domain.digest import Acknowledgement
 from domain.requests import Kind, Status
 from services.digest import DigestService

@@ -10,7 +10,6 @@ from config import parse_config
 from domain.errors import UserError
 from domain.iam import AccessKey
 from domain.rotation import RotationState
-from feature_wiring import rotation_settings
 from services.rotation.commands import RotationCommands
 from services.rotation.issuing import UNDELIVERABLE, KeyIssuer
 from services.rotation.recovery import KeyRecovery
@@ -27,6 +26,7 @@ from tests.unit.services.fakes import (
     FakeKeyMessages,
     FakeNotices,
 )
+from wiring import rotation_settings
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 DEV, ADMIN, OTHER = "U0DEV", "U0ADMIN", "U0OTHER"

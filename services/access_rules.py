@@ -1,34 +1,30 @@
-"""What every use case shares: config, repository, job queue and the two edges."""
+"""Which roles exist, who decides a request, where it is posted, how long a grant may last."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import datetime
 
-from aws.errors import AwsError
 from config import Config, RoleConfig
-from domain.errors import UserError
+from domain.errors import AwsError, UserError
 from domain.policy import ApprovalRule, expand_approvers, grant_limit
 from domain.requests import AccessRequest, Kind
-from services.ports import AwsPort, SlackPort
-from storage.audit import AuditLog
-from storage.jobs import JobQueue
-from storage.repository import Repository
+from domain.text import utc_label
+from services.ports import AwsPort, RequestStore
 
-SYSTEM = "gatehouse"
 log = logging.getLogger("gatehouse.services")
+GroupMembers = Callable[[str], list[str]]
 
 
-@dataclass
-class Context:
-    config: Config
-    repo: Repository
-    jobs: JobQueue
-    audit: AuditLog
-    slack: SlackPort
-    aws: AwsPort
-    _role_limits: dict[str, int | None] = field(default_factory=dict)
+class AccessRules:
+    """The config's roles and approvers, with Slack user groups expanded and role limits cached."""
+
+    def __init__(self, config: Config, group_members: GroupMembers, aws: AwsPort) -> None:
+        self.config = config
+        self.group_members = group_members
+        self.aws = aws
+        self._role_limits: dict[str, int | None] = {}
 
     def role(self, name: str) -> RoleConfig:
         role = self.config.role(name)
@@ -39,14 +35,8 @@ class Context:
             )
         return role
 
-    def request(self, request_id: int) -> AccessRequest:
-        request = self.repo.get(request_id)
-        if request is None:
-            raise UserError(f"There is no request R-{request_id}. `/access list` shows yours.")
-        return request
-
     def rule(self, role: RoleConfig) -> ApprovalRule:
-        groups = {e: self.slack.group_members(e) for e in role.approvers if e.startswith("S")}
+        groups = {e: self.group_members(e) for e in role.approvers if e.startswith("S")}
         return ApprovalRule(
             approvers=expand_approvers(role.approvers, groups),
             admins=frozenset(self.config.admins),
@@ -56,6 +46,11 @@ class Context:
 
     def is_admin(self, user: str) -> bool:
         return user in self.config.admins
+
+    def decides_anything(self, user: str) -> bool:
+        """Admins, and anyone who may approve at least one role."""
+        return self.is_admin(user) or any(self.rule(role).may_decide(user)
+                                          for role in self.config.roles.values())
 
     def limit(self, role: RoleConfig, *, fresh: bool = False) -> int:
         """Longest grant for `role`: config, IAM MaxSessionDuration and role chaining."""
@@ -71,6 +66,10 @@ class Context:
                 self._role_limits.setdefault(role.name, None)
         return grant_limit(role.max_duration, self._role_limits[role.name],
                            self.aws.role_chaining())
+
+    def forget_limits(self) -> None:
+        """Read every role's MaxSessionDuration from IAM again on next use."""
+        self._role_limits.clear()
 
     def rule_for(self, request: AccessRequest) -> ApprovalRule:
         """Who decides on `request`: the role's rule; admins alone for key rotations."""
@@ -92,5 +91,12 @@ class Context:
         return people
 
 
+def require_request(requests: RequestStore, request_id: int) -> AccessRequest:
+    request = requests.get(request_id)
+    if request is None:
+        raise UserError(f"There is no request R-{request_id}. `/access list` shows yours.")
+    return request
+
+
 def now_label(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
+    return utc_label(moment)

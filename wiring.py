@@ -1,0 +1,259 @@
+"""The composition root: builds every store, service, Slack listener and timer from settings."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from slack_bolt import App, BoltResponse
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+from aws.access_keys import IamAccessKeys
+from aws.account_data import AwsAccountData
+from aws.clients import AwsClients
+from aws.fixes import IamFixes
+from aws.grants import AwsGrants
+from config import (
+    Config,
+    ConfigError,
+    Environment,
+    environment_problems,
+    load_config,
+    load_environment,
+)
+from domain.requests import Kind
+from handlers.digest_listeners import DigestFeature, register_digest
+from handlers.digest_slack import SlackDigestPublisher
+from handlers.home import HomePublisher, register_home
+from handlers.listeners import Listeners, register
+from handlers.notifier import SlackNotifier
+from handlers.replies import Background, unexpected
+from handlers.rotation import RotationHandlers, SlackKeyMessages, register_rotation
+from scheduler import Scheduled, build_scheduler, schedule_table
+from services.digest import DigestService
+from services.digest_actions import DigestActions
+from services.gatehouse import Gatehouse, utcnow
+from services.rotation.commands import RotationCommands
+from services.rotation.issuing import KeyIssuer
+from services.rotation.ports import RotationSettings
+from services.rotation.recovery import KeyRecovery
+from services.rotation.retiring import KeyRetirer
+from services.rotation.shared import new_owner
+from storage.audit import AuditLog
+from storage.database import Store, open_store
+from storage.digests import DigestStore
+from storage.jobs import JobQueue
+from storage.repository import Repository
+from storage.rotations import KeyRequests, RotationRepository
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Any]
+
+
+@dataclass
+class Runtime:
+    """Everything a running Gatehouse holds; built by `build`, started by the CLI."""
+
+    env: Environment
+    config: Config
+    store: Store
+    requests: Repository
+    jobs: JobQueue
+    audit: AuditLog
+    notifier: SlackNotifier
+    aws_clients: AwsClients
+    aws_grants: AwsGrants
+    gh: Gatehouse
+    keys: RotationCommands
+    digest: DigestFeature
+    home: HomePublisher
+    app: App
+    background: Background
+    listeners: Listeners
+    scheduler: BackgroundScheduler
+
+    def healthy(self) -> bool:
+        return self.store.healthy() and bool(self.scheduler.running)
+
+    def wsgi(self) -> WsgiApp:
+        slack = SlackRequestHandler(self.app, path="/slack/events")
+
+        def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+            if environ.get("PATH_INFO") == "/healthz" and environ.get("REQUEST_METHOD") == "GET":
+                ok = self.healthy()
+                body = json.dumps({"status": "ok" if ok else "unavailable",
+                                   "database": self.store.healthy(),
+                                   "scheduler": bool(self.scheduler.running)}).encode()
+                start_response("200 OK" if ok else "503 Service Unavailable",
+                               [("Content-Type", "application/json")])
+                return [body]
+            try:
+                return slack(environ, start_response)
+            except Exception as exc:  # Bolt itself choked on a malformed (signed) payload
+                start_response("400 Bad Request", [("Content-Type", "application/json")])
+                return [json.dumps({"text": unexpected(exc)}).encode()]
+        return application
+
+    def start_background(self) -> None:
+        """Start the scheduler and catch up with whatever fell due while stopped."""
+        if not self.scheduler.running:
+            self.scheduler.start()
+        threading.Thread(target=self.gh.sweep, name="startup-sweep", daemon=True).start()
+
+    def stop(self) -> None:
+        """Let running jobs and replies finish, then close the database."""
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+        self.background.shutdown()
+        self.store.close()
+
+
+def slack_client(env: Environment) -> WebClient:
+    return WebClient(token=env.slack_bot_token, base_url=env.slack_api_url, timeout=15,
+                     retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2),
+                                     RateLimitErrorRetryHandler(max_retry_count=3),
+                                     ServerErrorRetryHandler(max_retry_count=2)])
+
+
+def load_settings(environ: Mapping[str, str]) -> tuple[Environment, Config]:
+    """(Environment, Config) or ConfigError naming every problem."""
+    env = load_environment(environ)
+    problems = environment_problems(env)
+    try:
+        config = load_config(env.config_path)
+    except ConfigError as exc:
+        problems += exc.problems
+        config = None
+    if problems or config is None:
+        raise ConfigError(problems)
+    return env, config
+
+
+def build(env: Environment, config: Config, *, clock: Callable[[], datetime] | None = None,
+          aws_clients: AwsClients | None = None) -> Runtime:
+    """Wire the whole bot; nothing starts until `start_background` and a server."""
+    clock = clock or utcnow
+    store = open_store(env.db_path)
+    audit = AuditLog(store)
+    requests, jobs = Repository(store, audit), JobQueue(store)
+    client = slack_client(env)
+    clients = aws_clients or AwsClients.from_environment(env.aws_region)
+    aws_grants = AwsGrants(clients, env.federation_url)
+    background = Background()
+    app = App(client=client, signing_secret=env.slack_signing_secret or "socket-mode",
+              request_verification_enabled=not env.socket_mode,
+              process_before_response=True, raise_error_for_unhandled_request=False)
+    # The notifier shows who may decide and refreshes Homes, which are built after it (they
+    # need the services that need the notifier): these functions look them up when called.
+    notifier = SlackNotifier(client, config,
+                             deciders=lambda request: gh.rules.decision_makers(request),
+                             on_home_changed=lambda users: home.changed(users))
+    gh = Gatehouse.build(config=config, requests=requests, jobs=jobs, audit=audit, uow=store,
+                         slack=notifier, aws=aws_grants, clock=clock,
+                         activators={Kind.KEY: lambda request, now: keys.activate(request, now)})
+    keys = _rotation(config, clients, store, requests, jobs, audit, notifier, gh)
+    key_handlers = RotationHandlers(keys, gh.now, background, config.identity.iam_user_tag)
+    digest = _digest_feature(config, store, audit, notifier, clients, gh, background)
+    listeners = Listeners(gh, background,
+                          feature_commands={"rotate-key": key_handlers.on_command,
+                                            "digest": digest.on_command},
+                          list_sources=[key_handlers.list_lines])
+    home = HomePublisher(gh, client, background,
+                         sections=[key_handlers.home_section, digest.home_section])
+    register(app, listeners)
+    register_rotation(app, key_handlers)
+    register_digest(app, digest)
+    register_home(app, home)
+    register_fallbacks(app)
+    scheduler = build_scheduler(_timers(config, gh, digest), timezone=config.timezone)
+    return Runtime(env=env, config=config, store=store, requests=requests, jobs=jobs,
+                   audit=audit, notifier=notifier, aws_clients=clients, aws_grants=aws_grants,
+                   gh=gh, keys=keys, digest=digest, home=home, app=app, background=background,
+                   listeners=listeners, scheduler=scheduler)
+
+
+def rotation_settings(config: Config) -> RotationSettings:
+    return RotationSettings(
+        grace_period=config.keys.grace_period, delete_after=config.keys.delete_after,
+        requires_approval=config.keys.requires_approval, admins=tuple(config.admins),
+        iam_user_tag=config.identity.iam_user_tag, approvals_channel=config.approvals_channel)
+
+
+def _rotation(config: Config, clients: AwsClients, store: Store, requests: Repository,
+              jobs: JobQueue, audit: AuditLog, notifier: SlackNotifier,
+              gh: Gatehouse) -> RotationCommands:
+    """Key rotation: its stored jobs join the sweep; rotations left undelivered are resumed."""
+    settings = rotation_settings(config)
+    iam = IamAccessKeys(clients, settings.iam_user_tag)
+    rotations = RotationRepository(store, audit)
+    messages = SlackKeyMessages(notifier, config)
+    recovery = KeyRecovery(rotations, iam, requests, notifier, jobs, store, new_owner())
+    retirer = KeyRetirer(rotations, iam, messages, notifier, jobs, store, settings)
+    issuer = KeyIssuer(rotations, iam, messages, notifier, requests, jobs, store, settings,
+                       recovery, retirer)
+    commands = RotationCommands(settings, rotations, iam, issuer, retirer, KeyRequests(requests),
+                                gh.access, requests, notifier, jobs, store, audit)
+    for action, handler in {**recovery.job_handlers(), **retirer.job_handlers()}.items():
+        gh.sweeper.register(action, handler)
+    recovery.resume(gh.now())
+    return commands
+
+
+def digest_service(config: Config, store: Store, audit: AuditLog, clients: AwsClients, *,
+                   publisher: SlackDigestPublisher | None = None,
+                   sleep: Callable[[float], None] = time.sleep) -> DigestService:
+    """The one way the digest service is built, for the bot and for `python bot.py digest`."""
+    return DigestService(config, DigestStore(store), audit, AwsAccountData(clients, sleep=sleep),
+                         publisher=publisher.publish if publisher else None)
+
+
+def _digest_feature(config: Config, store: Store, audit: AuditLog, notifier: SlackNotifier,
+                    clients: AwsClients, gh: Gatehouse, background: Background) -> DigestFeature:
+    publisher = SlackDigestPublisher(notifier.client, config.digest.channel or "")
+    service = digest_service(config, store, audit, clients, publisher=publisher)
+    actions = DigestActions(config, service.store, audit, IamFixes(clients))
+    return DigestFeature(config, service, actions, notifier, background, gh.now)
+
+
+def _timers(config: Config, gh: Gatehouse, digest: DigestFeature) -> list[Scheduled]:
+    """The timer table (scheduler.py): the sweep always; the digest when it has a channel."""
+    enabled = config.digest.enabled
+    return schedule_table(sweep=gh.sweep, digest_daily=digest.daily if enabled else None,
+                          digest_catch_up=digest.catch_up if enabled else None,
+                          digest_at=config.digest.at if enabled else None)
+
+
+def register_fallbacks(app: App) -> None:
+    """Anything no listener claims still gets an answer, never silence or a 5xx."""
+    @app.action(re.compile(".*"))
+    def stale_button(ack: Any, respond: Any) -> None:
+        ack()
+        respond(text="That button is not one Gatehouse knows; use `/access help`.",
+                response_type="ephemeral", replace_original=False)
+
+    @app.view(re.compile(".*"))
+    def stale_view(ack: Any) -> None:
+        ack()
+
+    @app.event(re.compile(".*"))
+    def other_event(ack: Any) -> None:
+        ack()
+
+    @app.error
+    def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
+        text = unexpected(error)
+        return BoltResponse(status=200, body=json.dumps({"response_type": "ephemeral",
+                                                          "text": text}),
+                            headers={"Content-Type": "application/json"})
