@@ -34,27 +34,11 @@ class Runtime:
         return self.store.healthy() and bool(self.scheduler.running)
 
     def wsgi(self) -> Callable[..., Any]:
-        from slack_bolt.adapter.wsgi import SlackRequestHandler
+        from http_app import create_wsgi_app
 
-        slack = SlackRequestHandler(self.app, path="/slack/events")
-
-        def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-            if environ.get("PATH_INFO") == "/healthz" and environ.get("REQUEST_METHOD") == "GET":
-                ok = self.healthy()
-                body = json.dumps({"status": "ok" if ok else "unavailable",
-                                   "database": self.store.healthy(),
-                                   "scheduler": bool(self.scheduler.running)}).encode()
-                start_response("200 OK" if ok else "503 Service Unavailable",
-                               [("Content-Type", "application/json")])
-                return [body]
-            try:
-                return slack(environ, start_response)
-            except Exception as exc:  # Bolt itself choked on a malformed (signed) payload
-                from handlers.replies import unexpected
-
-                start_response("400 Bad Request", [("Content-Type", "application/json")])
-                return [json.dumps({"text": unexpected(exc)}).encode()]
-        return application
+        return create_wsgi_app(self.app, lambda: {"database": self.store.healthy(),
+                                                  "scheduler": bool(self.scheduler.running)},
+                               self.env.slack_signing_secret)
 
     def start_background(self) -> None:
         """Start the scheduler and catch up with whatever fell due while stopped."""
@@ -162,9 +146,11 @@ def _register_fallbacks(app: Any) -> None:
 def serve_http(runtime: Runtime) -> None:
     from waitress import serve
 
+    from http_app import MAX_BODY_BYTES
+
     log.info("listening", extra={"host": runtime.env.host, "port": runtime.env.port})
     serve(runtime.wsgi(), host=runtime.env.host, port=runtime.env.port, threads=8,
-          ident="gatehouse")
+          ident="gatehouse", max_request_body_size=MAX_BODY_BYTES)
 
 
 def serve_socket_mode(runtime: Runtime) -> None:
