@@ -24,6 +24,7 @@ from config import (
 from domain.digest_text import render_text
 from domain.errors import AwsError
 from handlers.digest_slack import SlackDigestPublisher
+from http_app import MAX_BODY_BYTES
 from logs import setup_logging
 from services.gatehouse import utcnow
 from storage.audit import AuditLog, export
@@ -101,7 +102,7 @@ def serve_http(runtime: Runtime) -> None:
 
     log.info("listening", extra={"host": runtime.env.host, "port": runtime.env.port})
     serve(runtime.wsgi(), host=runtime.env.host, port=runtime.env.port, threads=8,
-          ident="gatehouse")
+          ident="gatehouse", max_request_body_size=MAX_BODY_BYTES)
 
 
 def serve_socket_mode(runtime: Runtime) -> None:

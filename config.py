@@ -335,4 +335,22 @@ def environment_problems(env: Environment) -> list[str]:
                         "Basic Information page")
     if env.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
         problems.append(f"LOG_LEVEL: '{env.log_level}' is not DEBUG, INFO, WARNING or ERROR")
-    return problems
+    return problems + federation_url_problems(env.federation_url)
+
+
+def federation_url_problems(url: str) -> list[str]:
+    """Session credentials travel in this URL: https only (plain http on loopback, for tests)."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    scheme = host = ""
+    try:
+        parts = urlsplit(url)
+        scheme, host = parts.scheme, parts.hostname or ""
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if host and (scheme == "https" or (scheme == "http" and loopback)):
+        return []
+    return ["GATEHOUSE_FEDERATION_URL: must be an https:// URL such as "
+            "https://signin.aws.amazon.com/federation (http:// only on a loopback address)"]

@@ -12,10 +12,15 @@ from typing import TextIO
 # Libraries that log request and response bodies (and so credentials) at DEBUG.
 QUIET_LOGGERS = ("botocore", "boto3", "urllib3", "slack_sdk", "slack_bolt", "s3transfer",
                  "apscheduler", "waitress", "werkzeug", "moto")
+# Names whose value is a secret, as AWS, the federation endpoint and the CLI spell them.
+_SECRET_NAMES = (r"(?:secret[_ -]?access[_ -]?key|session[_ -]?key|session[_ -]?token"
+                 r"|security[_ -]?token|signin[_ -]?token)")
+# What may stand between a name and its value: quotes, `:`, `=`, spaces, `+`, backslashes (a
+# JSON-escaped form) and the same characters percent-encoded, once or twice (a URL form).
+_BETWEEN = r"""(?:\\|["'=:+\s]|%(?:25)?(?:22|27|3A|3D|20|5C))"""
+_VALUE = r"[A-Za-z0-9/+=%_.\-]{16,}"
 SECRET_PATTERNS = [
-    re.compile(r"(?i)(secret[_ ]?access[_ ]?key[\"'=: ]+)[A-Za-z0-9/+=]{16,}"),
-    re.compile(r"(?i)(session[_ ]?token[\"'=: ]+)[A-Za-z0-9/+=%]{16,}"),
-    re.compile(r"(?i)(signin[_ ]?token[\"'=: ]+)[A-Za-z0-9_\-%.]{16,}"),
+    re.compile(rf"(?i)({_SECRET_NAMES}{_BETWEEN}{{1,16}}){_VALUE}"),
     re.compile(r"(xox[abposr]-)[A-Za-z0-9-]+"),
     re.compile(r"(xapp-)[A-Za-z0-9-]+"),
 ]

@@ -13,7 +13,6 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt import App, BoltResponse
-from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -42,6 +41,7 @@ from handlers.listeners import Listeners, register
 from handlers.notifier import SlackNotifier
 from handlers.replies import Background, unexpected
 from handlers.rotation import RotationHandlers, SlackKeyMessages, register_rotation
+from http_app import create_wsgi_app
 from scheduler import Scheduled, build_scheduler, schedule_table
 from services.digest import DigestService
 from services.digest_actions import DigestActions
@@ -88,23 +88,10 @@ class Runtime:
         return self.store.healthy() and bool(self.scheduler.running)
 
     def wsgi(self) -> WsgiApp:
-        slack = SlackRequestHandler(self.app, path="/slack/events")
-
-        def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-            if environ.get("PATH_INFO") == "/healthz" and environ.get("REQUEST_METHOD") == "GET":
-                ok = self.healthy()
-                body = json.dumps({"status": "ok" if ok else "unavailable",
-                                   "database": self.store.healthy(),
-                                   "scheduler": bool(self.scheduler.running)}).encode()
-                start_response("200 OK" if ok else "503 Service Unavailable",
-                               [("Content-Type", "application/json")])
-                return [body]
-            try:
-                return slack(environ, start_response)
-            except Exception as exc:  # Bolt itself choked on a malformed (signed) payload
-                start_response("400 Bad Request", [("Content-Type", "application/json")])
-                return [json.dumps({"text": unexpected(exc)}).encode()]
-        return application
+        """The HTTP app: signature and size checked on the raw body before Bolt parses it."""
+        return create_wsgi_app(self.app, lambda: {"database": self.store.healthy(),
+                                                  "scheduler": bool(self.scheduler.running)},
+                               self.env.slack_signing_secret)
 
     def start_background(self) -> None:
         """Start the scheduler and catch up with whatever fell due while stopped."""

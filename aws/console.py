@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from aws.errors import AwsError, aws_errors
+from aws.errors import AwsError
 from aws.sts import MAX_DURATION_SECONDS, MIN_DURATION_SECONDS, GrantCredentials
 
 FEDERATION_TIMEOUT_SECONDS = 10
@@ -73,22 +73,40 @@ def _signin_token(
         "SessionDuration": str(session_seconds),
         "Session": json.dumps(session),
     }
-    with aws_errors("the AWS federation endpoint"):
-        response = http_get(federation_url, params=params, timeout=FEDERATION_TIMEOUT_SECONDS)
-    return _token_from(response)
-
-
-def _token_from(response: Any) -> str:
-    refused = AwsError(
-        f"The AWS federation endpoint did not issue a sign-in token (HTTP {response.status_code})",
-        "FederationFailed",
-    )
-    if response.status_code != 200:
-        raise refused
-    try:
-        token = response.json()["SigninToken"]
-    except (ValueError, KeyError, TypeError):
-        raise refused from None
-    if not isinstance(token, str) or not token:
-        raise refused
+    token, why, code = _ask_for_token(http_get, federation_url, params)
+    if token is None:
+        # Raised outside any `except`: no cause or context that could hold the session remains.
+        raise AwsError(f"The AWS federation endpoint {why}, so no console link was made", code)
     return token
+
+
+def _ask_for_token(
+    http_get: Callable[..., Any], url: str, params: dict[str, str]
+) -> tuple[str | None, str, str]:
+    """(token, "", "") or (None, why, code). The request's URL, and so any error about it,
+    holds the session credentials: no exception, and none of its text, leaves here."""
+    try:
+        response = http_get(url, params=params, timeout=FEDERATION_TIMEOUT_SECONDS)
+    except Exception as error:  # noqa: BLE001 - every failure becomes words without the secret
+        return (None, *_failure_words(error))
+    try:
+        status = int(response.status_code)
+        token = response.json()["SigninToken"] if status == 200 else None
+    except Exception:  # noqa: BLE001 - a malformed answer may echo the request
+        return None, "answered without a sign-in token", "FederationFailed"
+    if status != 200:
+        return None, f"refused to issue a sign-in token (HTTP {status})", "FederationFailed"
+    if not isinstance(token, str) or not token:
+        return None, "answered without a sign-in token", "FederationFailed"
+    return token, "", ""
+
+
+def _failure_words(error: Exception) -> tuple[str, str]:
+    reason = error.reason if isinstance(error, urllib.error.URLError) else error
+    if isinstance(reason, TimeoutError):
+        return "did not answer in time", "Timeout"
+    if isinstance(reason, OSError):
+        return "could not be reached", "Unreachable"
+    if isinstance(reason, ValueError):
+        return "has an unusable URL (check GATEHOUSE_FEDERATION_URL)", "InvalidFederationUrl"
+    return f"failed ({type(error).__name__})", "FederationFailed"

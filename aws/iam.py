@@ -176,3 +176,52 @@ def list_revoke_denies(iam: BaseClient, role_arn: str) -> list[str]:
         pages = iam.get_paginator("list_role_policies").paginate(RoleName=role_name)
         names = [name for page in pages for name in page["PolicyNames"]]
     return [name for name in names if name.startswith(REVOKE_POLICY_PREFIX)]
+
+
+# --- the permissions boundary that contains the bot's PutRolePolicy (deploy/) -----------------
+
+TARGET_BOUNDARY_NAME = "GatehouseTargetBoundary"
+_CALLER_ARN = re.compile(
+    r"^arn:(aws[\w-]*):(?:iam::(\d{12}):role/(?:[\w+=,.@/-]*/)?|sts::(\d{12}):assumed-role/)"
+    r"([\w+=,.@-]{1,64})(?:/.*)?$")
+
+
+def role_boundary_arn(iam: BaseClient, role_arn: str) -> str | None:
+    """The ARN of the permissions boundary the role carries, or None when it has none."""
+    with aws_errors(role_arn):
+        role = iam.get_role(RoleName=role_name_from_arn(role_arn))["Role"]
+    return (role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
+
+
+def is_same_role(role_arn: str, caller_arn: str) -> bool:
+    """True when `caller_arn` (GetCallerIdentity: a role or an assumed-role session) is the
+    role `role_arn`; paths are ignored, since assumed-role ARNs do not carry them."""
+    role, caller = _CALLER_ARN.match(role_arn), _CALLER_ARN.match(caller_arn)
+    if not role or not caller:
+        return False
+    return (role.group(1), role.group(2) or role.group(3), role.group(4).lower()) == \
+        (caller.group(1), caller.group(2) or caller.group(3), caller.group(4).lower())
+
+
+def target_role_problems(key: str, role_arn: str, *, boundary_arn: str | None, caller_arn: str,
+                         boundary_name: str = TARGET_BOUNDARY_NAME) -> list[str]:
+    """check-config lines for one target role: it must carry the boundary, and not be Gatehouse."""
+    problems = []
+    if is_same_role(role_arn, caller_arn):
+        problems.append(f"{key}: {role_arn} is Gatehouse's own identity ({caller_arn}); a target "
+                        "role must be another role, or Gatehouse could widen its own rights")
+    if not boundary_arn or boundary_arn.rsplit("/", 1)[-1] != boundary_name:
+        carried = f"carries {boundary_arn}" if boundary_arn else "has no permissions boundary"
+        problems.append(f"{key}: {role_arn} {carried}; attach the policy {boundary_name} "
+                        "(deploy/permissions-boundary.json) as its permissions boundary, or "
+                        "Gatehouse cannot revoke on it")
+    return problems
+
+
+def check_target_role(iam: BaseClient, key: str, role_arn: str, caller_arn: str) -> list[str]:
+    """`target_role_problems` for a live role, read with GetRole."""
+    try:
+        boundary = role_boundary_arn(iam, role_arn)
+    except AwsError as error:
+        return [f"{key}: cannot read {role_arn}: {error.message}"]
+    return target_role_problems(key, role_arn, boundary_arn=boundary, caller_arn=caller_arn)

@@ -11,6 +11,8 @@ from domain.text import escape, utc_label
 
 Block = dict[str, Any]
 SECTION_LIMIT = 3000
+BUTTON_URL_LIMIT = 3000
+TOKEN_PART_CHARS = 2800  # a part plus its label and code fences stays under SECTION_LIMIT
 STATUS_WORDS = {
     Status.PENDING: ":hourglass_flowing_sand: Waiting for approval",
     Status.APPROVED: ":white_check_mark: Approved, granting…",
@@ -120,10 +122,11 @@ def request_text(request: AccessRequest) -> str:
 def credentials_message(request: AccessRequest, grant: Grant, *, access_key_id: str,
                         secret_access_key: str, session_token: str, console_url: str | None,
                         note: str | None) -> list[Block]:
-    """The DM that holds the secrets; it is replaced by `credentials_removed` at the end."""
-    cli = (f"export AWS_ACCESS_KEY_ID={access_key_id}\n"
-           f"export AWS_SECRET_ACCESS_KEY={secret_access_key}\n"
-           f"export AWS_SESSION_TOKEN={session_token}")
+    """The DM that holds the secrets; it is replaced by `credentials_removed` at the end.
+
+    Secrets are never cut: a long session token is split over several code blocks and a
+    sign-in link too long for a button is left out, so every block stays within Slack's limits.
+    """
     blocks: list[Block] = [
         {"type": "header", "text": {"type": "plain_text", "text": f"Access to {grant.role}"}},
         section(f"{request.label} is active until *{when(grant.ends_at)}*. "
@@ -132,9 +135,8 @@ def credentials_message(request: AccessRequest, grant: Grant, *, access_key_id: 
     if note:
         blocks.append(context(escape(note)))
     if console_url:
-        blocks.append(actions(button("Open the AWS console", "console_link", str(request.id))
-                              | {"url": console_url}))
-    blocks.append(section(f"*CLI*\n```{cli}```"))
+        blocks.append(_console_link(request, console_url))
+    blocks.extend(cli_blocks(access_key_id, secret_access_key, session_token))
     blocks.append(actions(
         button("Extend", "extend_open", str(grant.request_id)),
         button("Revoke now", "revoke", str(grant.request_id), "danger",
@@ -142,6 +144,42 @@ def credentials_message(request: AccessRequest, grant: Grant, *, access_key_id: 
                               "Revoke")),
     ))
     return blocks
+
+
+def _console_link(request: AccessRequest, console_url: str) -> Block:
+    if len(console_url) <= BUTTON_URL_LIMIT:
+        return actions(button("Open the AWS console", "console_link", str(request.id))
+                       | {"url": console_url})
+    return context(f"The console sign-in link is {len(console_url):,} characters long, more "
+                   f"than Slack allows ({BUTTON_URL_LIMIT:,}), so it is not shown: use the CLI "
+                   "credentials below.")
+
+
+def cli_blocks(access_key_id: str, secret_access_key: str, session_token: str) -> list[Block]:
+    """The `export` lines, whole: in one section when they fit, else the token in parts."""
+    keys = (f"export AWS_ACCESS_KEY_ID={access_key_id}\n"
+            f"export AWS_SECRET_ACCESS_KEY={secret_access_key}\n")
+    whole = f"*CLI*\n```{keys}export AWS_SESSION_TOKEN={session_token}```"
+    if len(whole) <= SECTION_LIMIT:
+        return [_secret_section(whole)]
+    parts = [session_token[i:i + TOKEN_PART_CHARS]
+             for i in range(0, len(session_token), TOKEN_PART_CHARS)]
+    parts[0] = "export AWS_SESSION_TOKEN=" + parts[0]
+    blocks = [_secret_section(f"*CLI*\n```{keys}```"),
+              context(f"The session token is too long for one Slack block, so it comes in "
+                      f"{len(parts)} parts: paste them one after the other on one line, with "
+                      "nothing in between.")]
+    for number, part in enumerate(parts, 1):
+        blocks.append(_secret_section(f"*Session token, part {number} of {len(parts)}*\n"
+                                      f"```{part}```"))
+    return blocks
+
+
+def _secret_section(text: str) -> Block:
+    """A section holding a secret: never shortened; over the limit is a bug, not a cut."""
+    if len(text) > SECTION_LIMIT:
+        raise ValueError(f"a section holding a secret would be {len(text)} characters")
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 
 def credentials_removed(request: AccessRequest, grant: Grant, ended: str) -> list[Block]:

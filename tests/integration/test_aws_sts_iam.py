@@ -289,7 +289,7 @@ def test_console_signin_url_reports_an_unreachable_endpoint_without_secrets(http
         )
     assert raised.value.code == "Unreachable"
     assert "very-secret" not in raised.value.message
-    assert raised.value.__cause__ is None and raised.value.__suppress_context__
+    assert raised.value.__cause__ is None and raised.value.__context__ is None
 
 
 @pytest.mark.parametrize("seconds", [899, 43201])
