@@ -35,4 +35,7 @@ class BackgroundServer:
             self.thread.join(STOP_SECONDS)
         else:
             wasyncore.close_all(sockets)
+        # A worker still answering (say, refusing a large upload) wakes the loop when it is
+        # done; the loop and its trigger are gone now, so that wake-up has nothing to do.
+        self.server.trigger.pull_trigger = lambda *_: None
         self.server.task_dispatcher.shutdown()

@@ -8,8 +8,8 @@ import time
 
 import pytest
 import requests
-from sandbox.slack_signing import sign, signed_headers
 
+from fake_services.slack_signing import sign, signed_headers
 from http_app import MAX_BODY_BYTES, signature_problem
 from logs import QUIET_LOGGERS, setup_logging
 from tests.e2e.conftest import DEV, SECRET
@@ -106,10 +106,10 @@ def test_waitress_refuses_bodies_over_the_cap_itself(monkeypatch):
 
     import waitress
 
-    import bot
+    import cli
 
     options: dict = {}
     monkeypatch.setattr(waitress, "serve", lambda app, **kwargs: options.update(kwargs))
-    bot.serve_http(SimpleNamespace(env=SimpleNamespace(host="127.0.0.1", port=0),
+    cli.serve_http(SimpleNamespace(env=SimpleNamespace(host="127.0.0.1", port=0),
                                    wsgi=lambda: None))
     assert options["max_request_body_size"] == MAX_BODY_BYTES
