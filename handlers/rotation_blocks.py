@@ -29,6 +29,8 @@ def _header(text: str) -> Block:
 
 def delivery_text(rotation: Rotation) -> str:
     """The notification text of the key DM: the key id, never the secret."""
+    if rotation.new_key_id is None:
+        return f"Your access-key rotation (IAM user {rotation.iam_user}) stopped"
     return f"Your new AWS access key {rotation.new_key_id} (IAM user {rotation.iam_user})"
 
 
@@ -106,8 +108,9 @@ def _withdrawn(rotation: Rotation) -> str:
         return (f"The key `{rotation.new_key_id}` was withdrawn before the rotation finished "
                 "and has been deleted; your current key is unchanged. Run `/access rotate-key` "
                 "again.")
-    return ("The rotation stopped before Gatehouse recorded a new key, so this message holds "
-            "none; your current key is unchanged. Run `/access rotate-key` again.")
+    why = f" {escape(rotation.note)}" if rotation.note else ""
+    return (f"The rotation stopped before Gatehouse recorded a new key, so this message holds "
+            f"none.{why} Your current key is unchanged; run `/access rotate-key` again.")
 
 
 def warning_settled(rotation: Rotation) -> list[Block]:

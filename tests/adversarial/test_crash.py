@@ -251,8 +251,6 @@ def test_a_revoke_while_the_credentials_are_on_their_way_still_scrubs(gatehouse)
     assert [m for m in gh.dms(DEV) if "AWS_SESSION_TOKEN" in message_text(m)] == []
 
 
-@pytest.mark.xfail(strict=True, reason="key rotation posts the secret before it records the DM: "
-                   "killed in between, the key is deleted but its dead secret stays shown")
 def test_a_crash_after_the_key_dm_leaves_no_secret_in_slack(tmp_path, aws, slack, federation,
                                                            config):
     create_roles(aws.client("iam"), config)
