@@ -44,14 +44,16 @@ class KeyMappingRepository:
         return row["slack_user"] if row else None
 
     def record(self, slack_user: str, user: IamUser, actor: str, now: datetime) -> KeyMapping:
-        """The first mapping of `slack_user`, as seen on the tag (key.mapping_recorded)."""
+        """The first mapping of `slack_user`, as seen on the tag (key.mapping_recorded); one
+        recorded meanwhile by a simultaneous command is kept and returned instead."""
         with self.store.transaction() as conn:
-            conn.execute("INSERT INTO key_mappings (slack_user, iam_user, iam_user_id, "
-                         "recorded_at) VALUES (?,?,?,?)",
-                         (slack_user, user.name, user.user_id, to_iso(now)))
-            self._audit(slack_user, "key.mapping_recorded", actor, now,
-                        {"iam_user": user.name, "iam_user_id": user.user_id})
-        return self.get(slack_user)
+            cursor = conn.execute("INSERT OR IGNORE INTO key_mappings (slack_user, iam_user, "
+                                  "iam_user_id, recorded_at) VALUES (?,?,?,?)",
+                                  (slack_user, user.name, user.user_id, to_iso(now)))
+            if cursor.rowcount == 1:
+                self._audit(slack_user, "key.mapping_recorded", actor, now,
+                            {"iam_user": user.name, "iam_user_id": user.user_id})
+            return self.get(slack_user)
 
     def pending(self, slack_user: str) -> MappingChange | None:
         row = self.store.query_one("SELECT * FROM key_mapping_changes WHERE slack_user=? AND "

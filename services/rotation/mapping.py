@@ -39,8 +39,9 @@ class KeyMappingGuard:
             return
         other = self.mappings.holder_of(user.name)
         if mapping is None and other in (None, holder):
-            self.mappings.record(holder, user, actor, now)
-            return
+            mapping = self.mappings.record(holder, user, actor, now)
+            if mapping.is_user(user):
+                return
         self._refuse_change(holder, mapping.iam_user if mapping else None, user, other,
                             actor, now)
 
