@@ -28,6 +28,7 @@ ROLE_ARN = re.compile(r"^arn:aws[\w-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 SLACK_APPROVER = re.compile(r"^[UWS][A-Z0-9]{2,}$")
 SLACK_CHANNEL = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+IAM_USER_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
 CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
@@ -148,6 +149,18 @@ class KeysConfig(_Strict):
     grace_period: Seconds = 24 * 3600
     delete_after: Seconds = 7 * 86400
     requires_approval: bool = False
+    allow_first_key: bool = False  # may rotate-key create a first key for a user with none?
+    allow_admin_keys: bool = False  # may it create keys for administrators and protected users?
+    protected_users: list[str] = Field(default_factory=list)  # IAM user names never rotated
+
+    @field_validator("protected_users")
+    @classmethod
+    def _check_user_names(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not IAM_USER_NAME.match(str(name)):
+                raise ValueError(f"'{name}' is not an IAM user name (letters, digits and "
+                                 "+=,.@_- up to 64 characters)")
+        return value
 
 
 class RequestsConfig(_Strict):

@@ -48,6 +48,7 @@ from services.digest_actions import DigestActions
 from services.gatehouse import Gatehouse, utcnow
 from services.rotation.commands import RotationCommands
 from services.rotation.issuing import KeyIssuer
+from services.rotation.mapping import KeyMappingGuard
 from services.rotation.ports import RotationSettings
 from services.rotation.recovery import KeyRecovery
 from services.rotation.retiring import KeyRetirer
@@ -56,6 +57,7 @@ from storage.audit import AuditLog
 from storage.database import Store, open_store
 from storage.digests import DigestStore
 from storage.jobs import JobQueue
+from storage.key_mappings import KeyMappingRepository
 from storage.repository import Repository
 from storage.rotations import KeyRequests, RotationRepository
 
@@ -175,7 +177,9 @@ def rotation_settings(config: Config) -> RotationSettings:
     return RotationSettings(
         grace_period=config.keys.grace_period, delete_after=config.keys.delete_after,
         requires_approval=config.keys.requires_approval, admins=tuple(config.admins),
-        iam_user_tag=config.identity.iam_user_tag, approvals_channel=config.approvals_channel)
+        iam_user_tag=config.identity.iam_user_tag, approvals_channel=config.approvals_channel,
+        allow_first_key=config.keys.allow_first_key, allow_admin_keys=config.keys.allow_admin_keys,
+        protected_users=tuple(config.keys.protected_users))
 
 
 def _rotation(config: Config, clients: AwsClients, store: Store, requests: Repository,
@@ -186,10 +190,12 @@ def _rotation(config: Config, clients: AwsClients, store: Store, requests: Repos
     iam = IamAccessKeys(clients, settings.iam_user_tag)
     rotations = RotationRepository(store, audit)
     messages = SlackKeyMessages(notifier, config)
-    recovery = KeyRecovery(rotations, iam, requests, notifier, jobs, store, new_owner())
+    recovery = KeyRecovery(rotations, iam, requests, notifier, jobs, store, new_owner(), messages,
+                           settings.admins)
     retirer = KeyRetirer(rotations, iam, messages, notifier, jobs, store, settings)
+    guard = KeyMappingGuard(KeyMappingRepository(store, audit), messages, notifier, settings)
     issuer = KeyIssuer(rotations, iam, messages, notifier, requests, jobs, store, settings,
-                       recovery, retirer)
+                       recovery, retirer, guard)
     commands = RotationCommands(settings, rotations, iam, issuer, retirer, KeyRequests(requests),
                                 gh.access, requests, notifier, jobs, store, audit)
     for action, handler in {**recovery.job_handlers(), **retirer.job_handlers()}.items():

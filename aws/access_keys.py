@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from datetime import UTC, datetime, timedelta
+from urllib.parse import unquote
 
 from botocore.client import BaseClient
 
 from aws.clients import AwsClients
 from aws.errors import AwsError, aws_errors
-from domain.iam import AccessKey, IamUser, NewAccessKey
+from domain.iam import AWS_ADMIN_POLICIES, AccessKey, IamUser, NewAccessKey, grants_admin
 
 log = logging.getLogger("aws.keys")  # the logger name the log lines have always carried
 
@@ -133,19 +135,56 @@ class IamAccessKeys:
 
 
 def _all_users(iam: BaseClient) -> list[IamUser]:
+    """Users with how their policies (own, groups', customer-managed) make them admins."""
+    users, groups, policies = [], {}, {}
     with aws_errors("the IAM users of the account"):
-        pages = iam.get_paginator("get_account_authorization_details").paginate(Filter=["User"])
-        details = [user for page in pages for user in page.get("UserDetailList", [])]
-    return [_iam_user(detail) for detail in details]
+        pages = iam.get_paginator("get_account_authorization_details").paginate(
+            Filter=["User", "Group", "LocalManagedPolicy"])
+        for page in pages:
+            users += page.get("UserDetailList", [])
+            groups.update({g["GroupName"]: g for g in page.get("GroupDetailList", [])})
+            policies.update({p["Arn"]: _default_document(p) for p in page.get("Policies", [])})
+    return [_iam_user(detail, _admin_via(detail, groups, policies)) for detail in users]
 
 
-def _iam_user(detail: dict) -> IamUser:
+def _admin_via(user: dict, groups: dict[str, dict], policies: dict[str, dict]) -> tuple[str, ...]:
+    ways = [f"{way} attached directly" for way in _admin_grants(user, "UserPolicyList", policies)]
+    for name in user.get("GroupList", []):
+        group = groups.get(name, {})
+        ways += [f"{way} via group {name}"
+                 for way in _admin_grants(group, "GroupPolicyList", policies)]
+    return tuple(ways)
+
+
+def _admin_grants(holder: dict, inline_key: str, policies: dict[str, dict]) -> list[str]:
+    ways = [f"managed policy {p['PolicyName']}" for p in holder.get("AttachedManagedPolicies", [])
+            if p["PolicyArn"] in AWS_ADMIN_POLICIES
+            or grants_admin(policies.get(p["PolicyArn"], {}))]
+    return ways + [f"inline policy {p['PolicyName']}" for p in holder.get(inline_key, [])
+                   if grants_admin(_document(p.get("PolicyDocument")))]
+
+
+def _default_document(policy: dict) -> dict:
+    versions = policy.get("PolicyVersionList", [])
+    default = next((v for v in versions if v.get("IsDefaultVersion")), {})
+    return _document(default.get("Document"))
+
+
+def _document(value: str | dict | None) -> dict:
+    """A policy document; the API may hand it over URL-encoded."""
+    if isinstance(value, str):
+        return json.loads(unquote(value))
+    return value or {}
+
+
+def _iam_user(detail: dict, admin_via: tuple[str, ...] = ()) -> IamUser:
     return IamUser(
         name=detail["UserName"],
         arn=detail["Arn"],
         user_id=detail["UserId"],
         created=_utc(detail["CreateDate"]),
         tags={tag["Key"]: tag["Value"] for tag in detail.get("Tags", [])},
+        admin_via=admin_via,
     )
 
 

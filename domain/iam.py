@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from fnmatch import fnmatchcase
+from typing import Any
 
 _MASK = "****"
 
@@ -18,6 +20,12 @@ class IamUser:
     user_id: str = ""
     created: datetime | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
+    admin_via: tuple[str, ...] = ()  # how its policies make it an administrator, if they do
+
+    @property
+    def same_user(self) -> str:
+        """What identifies the user across renames: its unique id, else its name."""
+        return self.user_id or self.name
 
 
 @dataclass(frozen=True)
@@ -51,3 +59,64 @@ class NewAccessKey:
         )
 
     __str__ = __repr__
+
+
+# --- what a policy allows --------------------------------------------------------------------
+
+ADMIN_ACTIONS = frozenset({"*", "*:*", "iam:*"})
+AWS_ADMIN_POLICIES = frozenset({"arn:aws:iam::aws:policy/AdministratorAccess",
+                                "arn:aws:iam::aws:policy/IAMFullAccess"})
+_KEY_ACTION = "iam:createaccesskey"
+
+
+def _listed(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def _allows(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    statements = [s for s in _listed(document.get("Statement")) if isinstance(s, Mapping)]
+    return [s for s in statements if s.get("Effect") == "Allow"]
+
+
+def grants_admin(document: Mapping[str, Any]) -> bool:
+    """True when a statement allows `*`, `*:*` or `iam:*` on every resource (conditions are
+    not read: a conditional admin is still an admin)."""
+    return any({str(a).lower() for a in _listed(s.get("Action"))} & ADMIN_ACTIONS
+               and "*" in _listed(s.get("Resource")) for s in _allows(document))
+
+
+def _matches(pattern: str, action: str) -> bool:
+    return fnmatchcase(action, pattern.lower())
+
+
+def _user_scoped(resource: str) -> bool:
+    """`arn:aws:iam::123456789012:user/people/*` is scoped; `*`, `user/*` are not."""
+    _, _, path = str(resource).partition(":user/")
+    return bool(path) and not path.startswith("*")
+
+
+def _tag_condition(statement: Mapping[str, Any]) -> bool:
+    condition = statement.get("Condition")
+    if not isinstance(condition, Mapping):
+        return False
+    return any("resourcetag/" in str(key).lower()
+               for operator in condition.values() if isinstance(operator, Mapping)
+               for key in operator)
+
+
+def creates_keys_for_every_user(documents: Iterable[Mapping[str, Any]]) -> bool:
+    """True when these identity policies let their holder call iam:CreateAccessKey for any
+    IAM user: a statement allowing it on `*` (or `user/*`) with no tag condition."""
+    for document in documents:
+        for statement in _allows(document):
+            actions = [str(a) for a in _listed(statement.get("Action"))]
+            if not any(_matches(a, _KEY_ACTION) for a in actions):
+                continue
+            resources = _listed(statement.get("Resource"))
+            if _tag_condition(statement):
+                continue
+            if not resources or not all(_user_scoped(r) for r in resources):
+                return True
+    return False

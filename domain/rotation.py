@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from enum import StrEnum
 
 from domain.errors import UserError
-from domain.iam import AccessKey
+from domain.iam import AccessKey, IamUser
 
 MAX_KEYS = 2  # IAM allows two access keys per user
 SECRET_LIFETIME = timedelta(hours=1)  # the DM loses the secret after this, stored or not
@@ -77,6 +77,9 @@ class Rotation:
     postponements: int = 0
     refused_step: str | None = None  # the step AWS last refused, reported once
     note: str | None = None
+    warning_channel: str | None = None  # the "old key still in use" DM, updated when it is moot
+    warning_ts: str | None = None
+    reactivated_at: datetime | None = None  # the old key was found active again at deletion
 
     @property
     def for_someone_else(self) -> bool:
@@ -89,6 +92,44 @@ class RotationPlan:
 
     keys_before: tuple[str, ...]
     old_key_id: str | None
+
+
+class MappingStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    DENIED = "denied"
+
+
+@dataclass(frozen=True)
+class KeyMapping:
+    """The IAM user a Slack user's keys belong to, recorded the first time it was used."""
+
+    slack_user: str
+    iam_user: str
+    iam_user_id: str
+    recorded_at: datetime
+
+    def is_user(self, user: IamUser) -> bool:
+        """Same name, and same unique id when both are known (a re-created user is not)."""
+        same_id = not (self.iam_user_id and user.user_id) or self.iam_user_id == user.user_id
+        return self.iam_user == user.name and same_id
+
+
+@dataclass(frozen=True)
+class MappingChange:
+    """The tag now names another IAM user than the recorded one; an admin decides."""
+
+    id: int
+    slack_user: str
+    old_iam_user: str | None
+    new_iam_user: str
+    new_iam_user_id: str
+    status: MappingStatus
+    requested_at: datetime
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    channel: str | None = None
+    message_ts: str | None = None
 
 
 class RotationInProgress(UserError):
@@ -135,12 +176,10 @@ def slots_full_message(keys: Sequence[AccessKey], iam_user: str, now: datetime) 
             f"{listed}\n{advice}")
 
 
-def orphan_key(rotation: Rotation, current: Sequence[AccessKey]) -> str | None:
-    """The key this rotation created but never delivered: recorded, or new since it began."""
-    if rotation.new_key_id:
-        return rotation.new_key_id
-    fresh = [key for key in current if key.key_id not in rotation.keys_before]
-    return max(fresh, key=lambda key: key.created).key_id if fresh else None
+def unexplained_keys(rotation: Rotation, current: Sequence[AccessKey]) -> list[AccessKey]:
+    """Keys that appeared since the rotation began although it recorded none: perhaps its own,
+    perhaps someone else's; Gatehouse deletes only a key whose id it recorded."""
+    return [key for key in current if key.key_id not in rotation.keys_before]
 
 
 def used_since_new_key(old: AccessKey, rotation: Rotation) -> bool:

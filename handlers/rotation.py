@@ -17,7 +17,7 @@ from slack_sdk.webhook import WebhookClient
 from config import Config
 from domain.errors import UserError
 from domain.iam import AccessKey
-from domain.rotation import KeySlotsFull, Rotation
+from domain.rotation import KeySlotsFull, MappingChange, Rotation
 from handlers import rotation_blocks
 from handlers.commands import USAGE, Command, user_mention
 from handlers.notifier import SlackNotifier
@@ -37,11 +37,18 @@ class SlackKeyMessages:
         self.notifier = notifier
         self.config = config
 
-    def deliver_key(self, rotation: Rotation, secret: str, now: datetime) -> tuple[str, str]:
-        blocks = rotation_blocks.key_delivery(rotation, secret, self.config.keys.delete_after)
-        return self.notifier.dm(rotation.holder, rotation_blocks.delivery_text(rotation), blocks)
+    def announce_key(self, rotation: Rotation) -> tuple[str, str]:
+        return self.notifier.dm(rotation.holder, rotation_blocks.ANNOUNCE_TEXT,
+                                rotation_blocks.key_announced(rotation))
 
-    def conceal_key(self, rotation: Rotation, why: str) -> None:
+    def deliver_key(self, rotation: Rotation, secret: str, now: datetime) -> None:
+        """chat.update of the announced DM: the secret never goes into a new message."""
+        blocks = rotation_blocks.key_delivery(rotation, secret, self.config.keys.delete_after)
+        self.notifier.client.chat_update(channel=rotation.dm_channel, ts=rotation.dm_ts,
+                                         text=rotation_blocks.delivery_text(rotation),
+                                         blocks=blocks)
+
+    def conceal_key(self, rotation: Rotation, why: str | None) -> None:
         """chat.update with new blocks: a message edited without them would keep the secret."""
         if not rotation.dm_channel or not rotation.dm_ts:
             return
@@ -55,9 +62,41 @@ class SlackKeyMessages:
                 raise  # the stored job tries again
             log.info("key DM already gone", extra={"rotation": rotation.id})
 
-    def warn_old_key_used(self, rotation: Rotation, old: AccessKey, now: datetime) -> None:
-        self.notifier.dm(rotation.holder, rotation_blocks.warning_text(old),
-                         rotation_blocks.old_key_warning(rotation, old))
+    def warn_old_key_used(self, rotation: Rotation, old: AccessKey,
+                          now: datetime) -> tuple[str, str]:
+        return self.notifier.dm(rotation.holder, rotation_blocks.warning_text(old),
+                                rotation_blocks.old_key_warning(rotation, old))
+
+    def settle_warning(self, rotation: Rotation) -> None:
+        self._update(rotation.warning_channel, rotation.warning_ts,
+                     f"Your old access key {rotation.old_key_id}",
+                     rotation_blocks.warning_settled(rotation))
+
+    def ask_about_reactivated(self, rotation: Rotation, user: str) -> None:
+        self.notifier.dm(user, rotation_blocks.reactivated_text(rotation),
+                         rotation_blocks.reactivated_question(rotation, user))
+
+    def ask_mapping_approval(self, change: MappingChange, admin_via: tuple[str, ...],
+                             admins: tuple[str, ...]) -> tuple[str, str]:
+        channel = self.config.approvals_channel
+        response = self.notifier.client.chat_postMessage(
+            channel=channel, text=rotation_blocks.mapping_text(change),
+            blocks=rotation_blocks.mapping_approval(change, admin_via, admins))
+        return channel, response["ts"]
+
+    def show_mapping_decision(self, change: MappingChange) -> None:
+        self._update(change.channel, change.message_ts, rotation_blocks.mapping_text(change),
+                     rotation_blocks.mapping_approval(change, (), ()))
+
+    def _update(self, channel: str | None, ts: str | None, text: str,
+                blocks: list[dict[str, Any]]) -> None:
+        if not channel or not ts:
+            return
+        try:
+            self.notifier.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+        except SlackApiError as exc:
+            if exc.response.get("error") not in GONE:
+                raise
 
 
 class RotationHandlers:
@@ -106,6 +145,18 @@ class RotationHandlers:
         except KeySlotsFull as full:
             raise UserError(str(full)) from None
 
+    def delete_old(self, user: str, action: dict[str, Any]) -> str | None:
+        return self.service.delete_old(_rotation_id(action), user, self.now())
+
+    def keep_old(self, user: str, action: dict[str, Any]) -> str | None:
+        return self.service.keep_old(_rotation_id(action), user, self.now())
+
+    def approve_mapping(self, user: str, action: dict[str, Any]) -> str | None:
+        return self.service.decide_mapping(_rotation_id(action), True, user, self.now())
+
+    def deny_mapping(self, user: str, action: dict[str, Any]) -> str | None:
+        return self.service.decide_mapping(_rotation_id(action), False, user, self.now())
+
     def on_rotate(self, ack: Ack, body: dict[str, Any], client: WebClient,
                   respond: Respond) -> None:
         """The App Home button: rotate the clicker's own key (text answers go on the Home)."""
@@ -132,7 +183,8 @@ class RotationHandlers:
             return [f"• Access keys: {problem}"]
         if overview is None:
             return []
-        return rotation_blocks.key_lines(overview.iam_user, overview.keys, overview.rotation, now)
+        return rotation_blocks.key_lines(overview.iam_user, overview.keys, overview.rotation, now,
+                                         overview.first_key_allowed)
 
     def home_section(self, user: str) -> list[dict[str, Any]]:
         now = self.now()
@@ -192,3 +244,7 @@ def register_rotation(app: App, handlers: RotationHandlers) -> None:
     app.action("key_postpone")(on_click(handlers.background, handlers.postpone))
     app.action("key_delete_inactive")(on_click(handlers.background, handlers.delete_inactive))
     app.action("key_rotate")(handlers.on_rotate)
+    app.action("key_delete_old")(on_click(handlers.background, handlers.delete_old))
+    app.action("key_keep_old")(on_click(handlers.background, handlers.keep_old))
+    app.action("key_mapping_approve")(on_click(handlers.background, handlers.approve_mapping))
+    app.action("key_mapping_deny")(on_click(handlers.background, handlers.deny_mapping))

@@ -8,11 +8,19 @@ from typing import Any
 
 from domain.durations import format_duration
 from domain.iam import AccessKey
-from domain.rotation import Rotation, RotationState, describe_key, stamp
+from domain.rotation import (
+    MappingChange,
+    MappingStatus,
+    Rotation,
+    RotationState,
+    describe_key,
+    stamp,
+)
 from domain.text import escape
 from handlers.blocks import Block, actions, button, confirm_dialog, context, section
 
 HEADER = "Your new AWS access key"
+ANNOUNCE_TEXT = "Your new AWS access key is being created…"
 
 
 def _header(text: str) -> Block:
@@ -21,6 +29,8 @@ def _header(text: str) -> Block:
 
 def delivery_text(rotation: Rotation) -> str:
     """The notification text of the key DM: the key id, never the secret."""
+    if rotation.new_key_id is None:
+        return f"Your access-key rotation (IAM user {rotation.iam_user}) stopped"
     return f"Your new AWS access key {rotation.new_key_id} (IAM user {rotation.iam_user})"
 
 
@@ -68,20 +78,99 @@ def key_delivery(rotation: Rotation, secret: str, delete_after: int) -> list[Blo
     ]
 
 
-def key_concealed(rotation: Rotation, why: str, delete_after: int) -> list[Block]:
-    """The key DM once the secret is gone from it."""
+def key_announced(rotation: Rotation) -> list[Block]:
+    """The key DM before the key exists; the secret is put into this very message."""
+    by = f"<@{rotation.requested_by}> is rotating your access key. " \
+        if rotation.for_someone_else else ""
+    return [_header(HEADER), section(
+        f"{by}Gatehouse is creating a new access key for IAM user "
+        f"`{escape(rotation.iam_user)}`; it appears in this message in a moment.")]
+
+
+def key_concealed(rotation: Rotation, why: str | None, delete_after: int) -> list[Block]:
+    """The key DM once the secret is gone from it, showing where the rotation stands."""
     if rotation.state in (RotationState.FAILED, RotationState.CREATING, RotationState.CREATED):
-        return [_header(HEADER), section(
-            f"The key `{rotation.new_key_id}` was withdrawn before the rotation finished and "
-            "has been deleted. Run `/access rotate-key` again.")]
+        return [_header(HEADER), section(_withdrawn(rotation))]
+    because = f" ({escape(why)})" if why else ""
     blocks = [
         _header(HEADER),
-        section(f"{_who_and_where(rotation)} The secret was removed from this message "
-                f"({escape(why)})."),
+        section(f"{_who_and_where(rotation)} The secret was removed from this message"
+                f"{because}."),
         context(_old_key_plan(rotation, delete_after)),
     ]
     if rotation.state is RotationState.DELIVERED and rotation.old_key_id:
         blocks.append(actions(_deactivate_button(rotation), block_id=f"key-{rotation.id}"))
+    return blocks
+
+
+def _withdrawn(rotation: Rotation) -> str:
+    if rotation.new_key_id:
+        return (f"The key `{rotation.new_key_id}` was withdrawn before the rotation finished "
+                "and has been deleted; your current key is unchanged. Run `/access rotate-key` "
+                "again.")
+    why = f" {escape(rotation.note)}" if rotation.note else ""
+    return (f"The rotation stopped before Gatehouse recorded a new key, so this message holds "
+            f"none.{why} Your current key is unchanged; run `/access rotate-key` again.")
+
+
+def warning_settled(rotation: Rotation) -> list[Block]:
+    """The "old key still in use" warning once the old key is inactive or gone."""
+    state = ("deleted" if rotation.state is RotationState.COMPLETED else
+             f"inactive (deleted at {stamp(rotation.delete_at)})")
+    return [section(f"Your old access key `{rotation.old_key_id}` is now {state}; use "
+                    f"`{rotation.new_key_id}`. Nothing is left to decide here.")]
+
+
+def reactivated_text(rotation: Rotation) -> str:
+    return f"The old access key {rotation.old_key_id} is active again"
+
+
+def reactivated_question(rotation: Rotation, user: str) -> list[Block]:
+    """Asked at the deletion deadline when someone made the old key active again by hand."""
+    whose = "Your" if user == rotation.holder else f"<@{rotation.holder}>'s"
+    return [
+        section(f":warning: {whose} old access key `{rotation.old_key_id}` (IAM user "
+                f"`{escape(rotation.iam_user)}`) was deactivated by the rotation, but someone "
+                "made it active again by hand, so Gatehouse did not delete it at its deadline. "
+                "Delete it now, or keep it (the rotation then ends and leaves it alone)?"),
+        actions(button("Delete it now", "key_delete_old", str(rotation.id), "danger",
+                       confirm_dialog("Delete the old key?",
+                                      f"`{rotation.old_key_id}` is deleted for good; whatever "
+                                      "uses it fails.", "Delete")),
+                button("Keep it", "key_keep_old", str(rotation.id)),
+                block_id=f"key-revived-{rotation.id}"),
+    ]
+
+
+def mapping_text(change: MappingChange) -> str:
+    return (f"Access-key mapping change for <@{change.slack_user}>: IAM user "
+            f"{change.new_iam_user} ({change.status.value})")
+
+
+def mapping_approval(change: MappingChange, admin_via: Sequence[str],
+                     admins: Sequence[str]) -> list[Block]:
+    """Approve/Deny for a changed Slack user -> IAM user mapping; once decided, who and when."""
+    was = (f"recorded as IAM user `{escape(change.old_iam_user)}`" if change.old_iam_user
+           else "not recorded yet, but the IAM user is recorded as someone else's")
+    admin = (f"\n:warning: `{escape(change.new_iam_user)}` is an administrator: "
+             f"{escape('; '.join(admin_via))}." if admin_via else "")
+    blocks = [section(
+        f"*Whose access key does <@{change.slack_user}> rotate?*\nTheir keys are {was}; the "
+        f"IAM tag now names `{escape(change.new_iam_user)}`. Anyone who can edit IAM tags can "
+        f"move it, so Gatehouse makes no key until a Gatehouse admin approves.{admin}")]
+    if change.status is MappingStatus.PENDING:
+        who = " ".join(f"<@{user}>" for user in admins)
+        blocks.append(context(f"Asked {stamp(change.requested_at)}. Gatehouse admins: {who}"))
+        blocks.append(actions(
+            button("Approve", "key_mapping_approve", str(change.id), "primary",
+                   confirm_dialog("Approve the change?",
+                                  f"<@{change.slack_user}> can then rotate the keys of "
+                                  f"`{change.new_iam_user}`.", "Approve")),
+            button("Deny", "key_mapping_deny", str(change.id), "danger"),
+            block_id=f"key-mapping-{change.id}"))
+    else:
+        blocks.append(context(f"{change.status.value.capitalize()} by <@{change.decided_by}> "
+                              f"at {stamp(change.decided_at)}."))
     return blocks
 
 
@@ -119,13 +208,14 @@ def slots_full(message: str, holder: str, inactive: Sequence[AccessKey]) -> list
 
 
 def key_lines(iam_user: str, keys: Sequence[AccessKey], rotation: Rotation | None,
-              now: datetime) -> list[str]:
+              now: datetime, first_key_allowed: bool = False) -> list[str]:
     """Lines for `/access list`: each key with age, status and last use, then the rotation."""
     lines = [f"• Access key {describe_key(key, now)} (IAM user `{escape(iam_user)}`)"
              for key in keys]
     if not keys:
-        lines.append(f"• IAM user `{escape(iam_user)}` has no access key; "
-                     "`/access rotate-key` creates one.")
+        lines.append(f"• IAM user `{escape(iam_user)}` has no access key; " + (
+            "`/access rotate-key` creates one." if first_key_allowed else
+            "Gatehouse rotates keys but does not create a first one."))
     if rotation is not None:
         lines.append(f"• Key rotation: {rotation_progress(rotation)}")
     return lines
@@ -149,6 +239,10 @@ def home_section(holder: str, overview: Any, now: datetime, *, tag: str,
     if overview is None:
         return [section(f"{title}\nYou are not linked to an IAM user. An admin can tag yours "
                         f"with `{escape(tag)}` = `{holder}` to let you rotate keys here.")]
-    lines = key_lines(overview.iam_user, overview.keys, overview.rotation, now)
-    return [section(f"{title}\n" + "\n".join(lines)),
-            actions(button("Rotate key", "key_rotate", holder), block_id="key-home")]
+    lines = key_lines(overview.iam_user, overview.keys, overview.rotation, now,
+                      overview.first_key_allowed)
+    blocks = [section(f"{title}\n" + "\n".join(lines))]
+    if overview.keys or overview.first_key_allowed:
+        label = "Rotate key" if overview.keys else "Create a key"
+        blocks.append(actions(button(label, "key_rotate", holder), block_id="key-home"))
+    return blocks

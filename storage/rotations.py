@@ -44,6 +44,8 @@ def _rotation(row: dict[str, Any]) -> Rotation:
         secret_shown=bool(row["secret_shown"]), deactivate_at=from_iso(row["deactivate_at"]),
         delete_at=from_iso(row["delete_at"]), warned=bool(row["warned"]),
         postponements=row["postponements"], refused_step=row["refused_step"], note=row["note"],
+        warning_channel=row.get("warning_channel"), warning_ts=row.get("warning_ts"),
+        reactivated_at=from_iso(row.get("reactivated_at")),
     )
 
 

@@ -161,4 +161,32 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
     ("004-audit-actor-index", [
         "CREATE INDEX audit_actor ON audit (actor, at)",
     ]),
+    ("005-key-mappings", [
+        # Which IAM user each Slack user's keys belong to, as first seen; a change waits for
+        # an admin (key_mapping_changes), so editing a tag alone never moves it.
+        """CREATE TABLE key_mappings (
+            slack_user TEXT PRIMARY KEY,
+            iam_user TEXT NOT NULL,
+            iam_user_id TEXT NOT NULL DEFAULT '',
+            recorded_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE key_mapping_changes (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            slack_user TEXT NOT NULL,
+            old_iam_user TEXT,
+            new_iam_user TEXT NOT NULL,
+            new_iam_user_id TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL,
+            requested_at TEXT NOT NULL,
+            decided_by TEXT,
+            decided_at TEXT,
+            channel TEXT,
+            message_ts TEXT
+        )""",
+        """CREATE UNIQUE INDEX key_mapping_changes_pending ON key_mapping_changes (slack_user)
+           WHERE status = 'pending'""",
+        "ALTER TABLE key_rotations ADD COLUMN warning_channel TEXT",
+        "ALTER TABLE key_rotations ADD COLUMN warning_ts TEXT",
+        "ALTER TABLE key_rotations ADD COLUMN reactivated_at TEXT",
+    ]),
 ]

@@ -29,7 +29,7 @@ from services.rotation.ports import (
     RotationStore,
     UnitOfWork,
 )
-from services.rotation.retiring import KeyRetirer
+from services.rotation.retiring import KEPT, KeyRetirer
 from services.rotation.shared import SYSTEM, deactivation_key, refused
 
 READ_REFRESH = timedelta(minutes=1)  # lists and App Home re-read IAM users at most this often
@@ -42,6 +42,7 @@ class KeyOverview:
     iam_user: str
     keys: list[AccessKey]
     rotation: Rotation | None
+    first_key_allowed: bool = False  # may `rotate-key` create a key when there is none?
 
 
 class RotationCommands:
@@ -54,6 +55,7 @@ class RotationCommands:
         self.iam = iam
         self.issuer = issuer
         self.retirer = retirer
+        self.guard = issuer.guard
         self.filer = filer
         self.announcer = announcer
         self.requests = requests
@@ -70,7 +72,7 @@ class RotationCommands:
             raise UserError("Only Gatehouse admins can rotate someone else's key. "
                             "Write `/access rotate-key` to rotate your own.")
         if self.settings.requires_approval:
-            iam_user, _ = self.issuer.prepare(holder, now)
+            iam_user, _ = self.issuer.prepare(holder, now, requested_by)
             return self._file(requested_by, holder, iam_user, now)
         return self.issuer.confirmation(self.issuer.rotate(holder, requested_by, now))
 
@@ -159,11 +161,38 @@ class RotationCommands:
         return (f"Postponed: the old key `{rotation.old_key_id}` is deactivated at "
                 f"{stamp(until)}. Move whatever still uses it to the new key before then.")
 
+    def delete_old(self, rotation_id: int, user: str, now: datetime) -> str:
+        """The old key was made active again by hand; its holder or an admin says delete."""
+        rotation = self._revived(rotation_id, user)
+        try:
+            self.retirer.finish(rotation, user, now)
+        except CloudError as exc:
+            raise refused(f"delete `{rotation.old_key_id}`", exc) from None
+        return f"The old key `{rotation.old_key_id}` is deleted."
+
+    def keep_old(self, rotation_id: int, user: str, now: datetime) -> str:
+        """...or says keep it: the rotation ends and Gatehouse leaves both keys alone."""
+        rotation = self._revived(rotation_id, user)
+        self.rotations.record(rotation, "key.old_key_kept", user, now)
+        self.retirer.complete(rotation, user, now, KEPT)
+        return (f"Kept: Gatehouse leaves `{rotation.old_key_id}` alone; IAM user "
+                f"`{rotation.iam_user}` keeps two keys.")
+
+    def _revived(self, rotation_id: int, user: str) -> Rotation:
+        rotation = self._owned(rotation_id, user)
+        if rotation.state is not RotationState.DEACTIVATED or rotation.reactivated_at is None:
+            raise UserError(f"The old key `{rotation.old_key_id}` is no longer waiting for that "
+                            f"decision ({rotation.state.value}); nothing was changed.")
+        return rotation
+
+    def decide_mapping(self, change_id: int, approved: bool, admin: str, now: datetime) -> str:
+        return self.guard.decide(change_id, approved, admin, now)
+
     def delete_inactive(self, holder: str, key_id: str, user: str, now: datetime) -> str:
         """Delete an inactive key that fills the second slot, then rotate as asked."""
         if user != holder and not self.settings.is_admin(user):
             raise UserError("Only the key's holder or a Gatehouse admin can do that.")
-        iam_user, keys = self.issuer.keys_of(holder, now)
+        iam_user, keys = self.issuer.trusted_keys_of(holder, user, now)
         key = find_key(keys, key_id)
         if key is None or key.is_active:
             state = "is gone already" if key is None else "is active again"
@@ -211,4 +240,5 @@ class RotationCommands:
         if user is None:
             return None
         _, keys = self.issuer.keys_of(holder, now)
-        return KeyOverview(user.name, keys, self.rotations.open_for(user.name))
+        return KeyOverview(user.name, keys, self.rotations.open_for(user.name),
+                           self.settings.allow_first_key)

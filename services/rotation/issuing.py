@@ -18,6 +18,7 @@ from domain.rotation import (
     plan_rotation,
     stamp,
 )
+from services.rotation.mapping import KeyMappingGuard
 from services.rotation.ports import (
     ApprovalRequests,
     IamKeys,
@@ -35,6 +36,8 @@ from services.rotation.shared import SYSTEM, deactivation_key, job_key, log, ref
 RECOVERY_DEADLINE = timedelta(minutes=5)
 UNDELIVERABLE = ("Slack did not take the direct message with your new key, so the key was "
                  "deleted before anyone could see it; your current key is unchanged.")
+NO_DM = ("Slack did not take the direct message that was to hold your new key, so no key was "
+         "created; your current key is unchanged.")
 
 
 class KeyIssuer:
@@ -46,7 +49,7 @@ class KeyIssuer:
     def __init__(self, rotations: RotationStore, iam: IamKeys, messages: KeyMessages,
                  notices: Notices, requests: ApprovalRequests, jobs: JobQueue, uow: UnitOfWork,
                  settings: RotationSettings, recovery: KeyRecovery,
-                 retirer: KeyRetirer) -> None:
+                 retirer: KeyRetirer, guard: KeyMappingGuard) -> None:
         self.rotations = rotations
         self.iam = iam
         self.messages = messages
@@ -57,6 +60,7 @@ class KeyIssuer:
         self.settings = settings
         self.recovery = recovery
         self.retirer = retirer
+        self.guard = guard
 
     # --- who is who -----------------------------------------------------------------------
 
@@ -76,23 +80,37 @@ class KeyIssuer:
 
     def keys_of(self, holder: str, now: datetime) -> tuple[str, list[AccessKey]]:
         """(IAM user name, its keys); a user renamed or deleted since the look-up is re-read."""
-        name = self.iam_user_of(holder, now).name
+        user, keys = self.user_and_keys(holder, now)
+        return user.name, keys
+
+    def user_and_keys(self, holder: str, now: datetime) -> tuple[IamUser, list[AccessKey]]:
+        user = self.iam_user_of(holder, now)
         try:
-            return name, self.iam.list_keys(name)
+            return user, self.iam.list_keys(user.name)
         except CloudError as exc:
             if exc.code != "NoSuchEntity":
                 raise UserError(f"Gatehouse could not read the access keys: {exc.message}") \
                     from None
         self.iam.forget()
-        name = self.iam_user_of(holder, now).name
+        user = self.iam_user_of(holder, now)
         try:
-            return name, self.iam.list_keys(name)
+            return user, self.iam.list_keys(user.name)
         except CloudError as exc:
             raise UserError(f"Gatehouse could not read the access keys: {exc.message}") from None
 
-    def prepare(self, holder: str, now: datetime) -> tuple[str, RotationPlan]:
+    def trusted_keys_of(self, holder: str, actor: str,
+                        now: datetime) -> tuple[str, list[AccessKey]]:
+        """As keys_of, for a change: the IAM user must be the recorded one, and no admin."""
+        user, keys = self.user_and_keys(holder, now)
+        self.guard.check(holder, user, actor, now)
+        return user.name, keys
+
+    def prepare(self, holder: str, now: datetime,
+                actor: str | None = None) -> tuple[str, RotationPlan]:
         """Check that a rotation can start now; raise UserError (or KeySlotsFull) if not."""
-        iam_user, keys = self.keys_of(holder, now)
+        iam_user, keys = self.trusted_keys_of(holder, actor or holder, now)
+        if not keys and not self.settings.allow_first_key:
+            raise UserError(_first_key_refusal(iam_user))
         current = self.rotations.open_for(iam_user)
         if current is not None and current.state is RotationState.DEACTIVATED \
                 and find_key(keys, current.old_key_id) is None:
@@ -106,10 +124,11 @@ class KeyIssuer:
 
     def rotate(self, holder: str, requested_by: str, now: datetime,
                request_id: int | None = None) -> Rotation:
-        iam_user, plan = self.prepare(holder, now)
+        iam_user, plan = self.prepare(holder, now, requested_by)
         rotation = self.begin(holder, requested_by, iam_user, plan, now, request_id)
         self.recovery.holding(rotation.id, True)
         try:
+            rotation = self.announce(rotation, now)
             created, new_key = self.create(rotation, now)
             return self.deliver(created, new_key.secret_access_key, now)
         finally:
@@ -130,6 +149,19 @@ class KeyIssuer:
             self.jobs.schedule("key_recover", now + RECOVERY_DEADLINE,
                                key=job_key(rotation.id), payload={"rotation": rotation.id})
         return rotation
+
+    def announce(self, rotation: Rotation, now: datetime) -> Rotation:
+        """Post the key DM before the key exists, so that a secret put into it later can
+        always be taken out again: a crash leaves a DM Gatehouse knows about."""
+        try:
+            channel, ts = self.messages.announce_key(rotation)
+        except Exception as exc:  # no DM, no key
+            log.warning("key DM not posted", extra={"rotation": rotation.id,
+                                                    "error": type(exc).__name__})
+            self.recovery.fail(rotation, NO_DM, now)
+            raise UserError(f"{NO_DM} Try `/access rotate-key` again in a minute.") from None
+        self.rotations.update(rotation.id, dm_channel=channel, dm_ts=ts)
+        return replace(rotation, dm_channel=channel, dm_ts=ts)
 
     def create(self, rotation: Rotation, now: datetime) -> tuple[Rotation, NewAccessKey]:
         """CreateAccessKey, then record the new key's id (never its secret)."""
@@ -152,8 +184,9 @@ class KeyIssuer:
         """DM the secret to the holder; if that fails, the new key is deleted at once."""
         grace = timedelta(seconds=self.settings.grace_period)
         rotation = replace(rotation, deactivate_at=now + grace if rotation.old_key_id else None)
+        channel, ts = rotation.dm_channel, rotation.dm_ts
         try:
-            channel, ts = self.messages.deliver_key(rotation, secret, now)
+            self.messages.deliver_key(rotation, secret, now)
         except Exception as exc:  # whatever stops delivery, the key must not outlive it
             log.warning("new key not delivered", extra={"rotation": rotation.id,
                                                         "error": type(exc).__name__})
@@ -205,6 +238,13 @@ class KeyIssuer:
         return (f"{head} The old key `{rotation.old_key_id}` keeps working until "
                 f"{stamp(rotation.deactivate_at)}, then it is deactivated, and deleted {after} "
                 "later.")
+
+
+def _first_key_refusal(iam_user: str) -> str:
+    return (f"IAM user `{iam_user}` has no access key, so there is nothing to rotate. Creating "
+            "a first long-lived key is a different act from rotating one, and this Gatehouse "
+            "does not do it (`keys.allow_first_key` is off): use `/access request` for "
+            "temporary access, or ask an admin to create the key in the IAM console.")
 
 
 def _busy_message(rotation: Rotation) -> str:

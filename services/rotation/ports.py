@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from domain.iam import AccessKey, IamUser, NewAccessKey
 from domain.requests import AccessRequest, Status
-from domain.rotation import Rotation, RotationPlan, RotationState
+from domain.rotation import KeyMapping, MappingChange, Rotation, RotationPlan, RotationState
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,9 @@ class RotationSettings:
     admins: tuple[str, ...]
     iam_user_tag: str
     approvals_channel: str
+    allow_first_key: bool = False  # may a user with no key get a first one?
+    allow_admin_keys: bool = False  # may administrators and protected users get keys?
+    protected_users: tuple[str, ...] = ()  # IAM user names never given a key by Gatehouse
 
     def is_admin(self, user: str) -> bool:
         return user in self.admins
@@ -70,17 +73,63 @@ class RotationStore(Protocol):
 
 
 class KeyMessages(Protocol):
-    """The DM that holds a new key's secret, and its later versions."""
+    """The DM that holds a new key's secret, its later versions, and the mapping approvals."""
 
-    def deliver_key(self, rotation: Rotation, secret: str, now: datetime) -> tuple[str, str]:
-        """DM the holder the key id and its secret; (channel, ts) of that DM."""
+    def announce_key(self, rotation: Rotation) -> tuple[str, str]:
+        """DM the holder that a key is being made, before it exists; (channel, ts)."""
         ...
 
-    def conceal_key(self, rotation: Rotation, why: str) -> None:
-        """Replace the key DM with one that no longer holds the secret."""
+    def deliver_key(self, rotation: Rotation, secret: str, now: datetime) -> None:
+        """Put the key id and its secret into the announced DM (rotation.dm_channel/ts)."""
         ...
 
-    def warn_old_key_used(self, rotation: Rotation, old: AccessKey, now: datetime) -> None: ...
+    def conceal_key(self, rotation: Rotation, why: str | None) -> None:
+        """Replace the key DM with one that no longer holds the secret (and shows the
+        rotation's state: no button once the old key is inactive)."""
+        ...
+
+    def warn_old_key_used(self, rotation: Rotation, old: AccessKey,
+                          now: datetime) -> tuple[str, str]: ...
+
+    def settle_warning(self, rotation: Rotation) -> None:
+        """The old key is inactive or gone: the warning loses its buttons."""
+        ...
+
+    def ask_about_reactivated(self, rotation: Rotation, user: str) -> None:
+        """Ask `user` whether the old key, active again, is deleted or kept."""
+        ...
+
+    def ask_mapping_approval(self, change: MappingChange, admin_via: tuple[str, ...],
+                             admins: tuple[str, ...]) -> tuple[str, str]:
+        """Post the Approve/Deny message for a mapping change; (channel, ts)."""
+        ...
+
+    def show_mapping_decision(self, change: MappingChange) -> None: ...
+
+
+class MappingStore(Protocol):
+    """Recorded Slack user -> IAM user mappings and their pending changes."""
+
+    def get(self, slack_user: str) -> KeyMapping | None: ...
+
+    def holder_of(self, iam_user: str) -> str | None: ...
+
+    def record(self, slack_user: str, user: IamUser, actor: str,
+               now: datetime) -> KeyMapping: ...
+
+    def pending(self, slack_user: str) -> MappingChange | None: ...
+
+    def last_decided(self, slack_user: str, user: IamUser) -> MappingChange | None: ...
+
+    def change(self, change_id: int) -> MappingChange | None: ...
+
+    def request_change(self, slack_user: str, old: str | None, new: IamUser, actor: str,
+                       now: datetime) -> MappingChange | None: ...
+
+    def set_message(self, change_id: int, channel: str, ts: str) -> None: ...
+
+    def decide(self, change_id: int, approved: bool, admin: str,
+               now: datetime) -> MappingChange | None: ...
 
 
 class Notices(Protocol):

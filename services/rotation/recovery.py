@@ -5,13 +5,21 @@ from __future__ import annotations
 import threading
 from datetime import datetime
 
+from domain.iam import AccessKey
 from domain.requests import AccessRequest, Status
-from domain.rotation import UNDELIVERED, Rotation, RotationState, orphan_key
+from domain.rotation import (
+    UNDELIVERED,
+    Rotation,
+    RotationState,
+    describe_key,
+    unexplained_keys,
+)
 from services.rotation.ports import (
     ApprovalRequests,
     IamKeys,
     JobHandler,
     JobQueue,
+    KeyMessages,
     Notices,
     RotationStore,
     StoredJob,
@@ -19,8 +27,9 @@ from services.rotation.ports import (
 )
 from services.rotation.shared import SYSTEM, job_key, log, quietly
 
-CRASHED = ("Gatehouse stopped in the middle of the rotation, before it could give you the new "
-           "key, so any key it had created was deleted; your current key is unchanged.")
+CRASHED = ("Gatehouse stopped in the middle of the rotation, before you had the new key, so the "
+           "rotation was withdrawn (a new key whose id it had recorded is deleted); your current "
+           "key is unchanged.")
 
 
 class StillDelivering(Exception):
@@ -31,8 +40,11 @@ class KeyRecovery:
     """Closes rotations that stopped before the holder had the key, deleting what they made."""
 
     def __init__(self, rotations: RotationStore, iam: IamKeys, requests: ApprovalRequests,
-                 notices: Notices, jobs: JobQueue, uow: UnitOfWork, owner: str) -> None:
+                 notices: Notices, jobs: JobQueue, uow: UnitOfWork, owner: str,
+                 messages: KeyMessages, admins: tuple[str, ...]) -> None:
         self.rotations = rotations
+        self.messages = messages
+        self.admins = admins
         self.iam = iam
         self.requests = requests
         self.notices = notices
@@ -70,39 +82,77 @@ class KeyRecovery:
         self.withdraw(rotation, now, CRASHED)
 
     def withdraw(self, rotation: Rotation, now: datetime, why: str) -> Rotation | None:
-        """Delete the key this rotation created but never delivered; close it as failed."""
-        current = [] if rotation.new_key_id else self.iam.list_keys(rotation.iam_user)
-        orphan = orphan_key(rotation, current)
-        if orphan:
-            self.iam.delete_key(rotation.iam_user, orphan)
+        """Delete the key this rotation recorded but never delivered; close it as failed.
+
+        A key whose id was never recorded is not deleted: it may be someone else's. The holder
+        and the admins are told which keys exist instead.
+        """
+        unexplained = [] if rotation.new_key_id else unexplained_keys(
+            rotation, self.iam.list_keys(rotation.iam_user))
+        if rotation.new_key_id:
+            self.iam.delete_key(rotation.iam_user, rotation.new_key_id)
+        action = ("key.orphan_deleted" if rotation.new_key_id else
+                  "key.unrecorded_key_left" if unexplained else "key.failed")
         with self.uow.transaction():
             moved = self.rotations.move(
                 rotation.id, RotationState.FAILED, actor=SYSTEM, now=now, expect=UNDELIVERED,
-                action="key.orphan_deleted" if orphan else "key.failed", note=why,
-                details={"why": why, "deleted_key_id": orphan})
+                action=action, note=why, secret_shown=bool(rotation.dm_ts), details={
+                    "why": why, "deleted_key_id": rotation.new_key_id,
+                    "unrecorded_keys": [key.key_id for key in unexplained]})
             if moved is None:
                 return None
             self.jobs.cancel("key_recover", job_key(rotation.id), now)
             request = self.close_request(moved, Status.FAILED, why, now)
         log.warning("key rotation withdrawn", extra={"rotation": rotation.id,
-                                                     "deleted_key_id": orphan})
+                                                     "deleted_key_id": rotation.new_key_id})
+        self.scrub(moved, now)
         self._tell_withdrawn(moved, why, request)
+        if unexplained:
+            self._tell_unexplained(moved, unexplained, now)
         return moved
 
     def fail(self, rotation: Rotation, why: str, now: datetime) -> None:
-        """Close a rotation that created nothing (AWS refused CreateAccessKey)."""
+        """Close a rotation that created nothing (AWS refused CreateAccessKey, no DM)."""
         with self.uow.transaction():
             moved = self.rotations.move(rotation.id, RotationState.FAILED, actor=SYSTEM, now=now,
                                         expect=[RotationState.CREATING], note=why,
-                                        details={"why": why})
+                                        secret_shown=bool(rotation.dm_ts), details={"why": why})
             if moved is None:
                 return
             self.jobs.cancel("key_recover", job_key(rotation.id), now)
             request = self.close_request(moved, Status.FAILED, why, now)
+        self.scrub(moved, now)
         if request is not None:  # without one, the requester's answer says why
             self._tell_request(request, why)
             quietly(self.notices.dm, request.requester,
                     f"{request.label} (key rotation) failed: {why}")
+
+    def scrub(self, rotation: Rotation, now: datetime) -> None:
+        """Edit the key DM of a failed rotation to say so; if Slack refuses, a stored job
+        tries again (the DM may hold a secret of a deleted key)."""
+        if not rotation.dm_ts:
+            return
+        try:
+            self.messages.conceal_key(rotation, "withdrawn")
+        except Exception as exc:  # retried by the key_conceal job
+            log.warning("could not edit a withdrawn key DM", extra={"error": type(exc).__name__})
+            self.jobs.schedule("key_conceal", now, key=job_key(rotation.id),
+                               payload={"rotation": rotation.id})
+            return
+        self.rotations.update(rotation.id, secret_shown=False)
+
+    def _tell_unexplained(self, rotation: Rotation, keys: list[AccessKey],
+                          now: datetime) -> None:
+        listed = "\n".join(f"• {describe_key(key, now)}" for key in
+                           self.iam.list_keys(rotation.iam_user))
+        text = (f"A rotation of <@{rotation.holder}>'s access key (IAM user "
+                f"`{rotation.iam_user}`) stopped before Gatehouse recorded the id of the key it "
+                f"was creating. A key it does not know appeared meanwhile "
+                f"({', '.join(f'`{key.key_id}`' for key in keys)}), so Gatehouse deleted "
+                f"nothing. The keys now are:\n{listed}\nDelete the one nobody has (IAM console; "
+                "nobody received a secret from Gatehouse), then run `/access rotate-key` again.")
+        for user in {rotation.holder, *self.admins}:
+            quietly(self.notices.dm, user, text)
 
     def close_request(self, rotation: Rotation, status: Status, why: str,
                       now: datetime) -> AccessRequest | None:

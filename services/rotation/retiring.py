@@ -31,6 +31,7 @@ from services.rotation.ports import (
 from services.rotation.shared import SYSTEM, deactivation_key, job_key, quietly
 
 T = TypeVar("T")
+KEPT = "the old key was made active again by hand and is kept"
 
 
 class KeyRetirer:
@@ -76,7 +77,28 @@ class KeyRetirer:
             return
         if rotation.delete_at is None or rotation.delete_at > now:
             return
-        self._reporting(rotation, "delete", now, lambda: self.finish(rotation, SYSTEM, now))
+        self._reporting(rotation, "delete", now, lambda: self._delete_unless_revived(
+            rotation, now))
+
+    def _delete_unless_revived(self, rotation: Rotation, now: datetime) -> None:
+        """Delete the old key at its deadline, unless someone made it active again by hand:
+        then it is somebody's working key, and the holder and the admins are asked."""
+        old = find_key(self.iam.list_keys(rotation.iam_user), rotation.old_key_id)
+        if old is None:
+            self.complete(rotation, SYSTEM, now, "the old key had already been deleted")
+            return
+        if not old.is_active:
+            self.finish(rotation, SYSTEM, now)
+            return
+        if rotation.reactivated_at is not None:
+            return  # already asked; the answer decides
+        with self.uow.transaction():
+            self.rotations.update(rotation.id, reactivated_at=now)
+            self.rotations.record(rotation, "key.old_key_reactivated", SYSTEM, now, {
+                "last_used": old.last_used.isoformat() if old.last_used else None})
+        current = self.rotations.get(rotation.id)
+        for user in {rotation.holder, *self.settings.admins}:
+            quietly(self.messages.ask_about_reactivated, current, user)
 
     # --- the steps ------------------------------------------------------------------------
 
@@ -112,7 +134,19 @@ class KeyRetirer:
         quietly(self.notices.dm, rotation.holder,
                 f"Your old access key `{old.key_id}` is now inactive; Gatehouse deletes it "
                 f"at {stamp(delete_at)}. Your key is `{rotation.new_key_id}`.")
+        self.settle(moved)
         self.notices.home_changed({rotation.holder})
+
+    def settle(self, rotation: Rotation) -> None:
+        """The old key is inactive or gone: its buttons leave the key DM and the warning.
+
+        While the secret is still shown the key DM is left alone (it cannot be rebuilt
+        without the secret); the hourly removal renders it without the button.
+        """
+        if not rotation.secret_shown:
+            quietly(self.messages.conceal_key, rotation, None)
+        if rotation.warning_ts:
+            quietly(self.messages.settle_warning, rotation)
 
     def _warn(self, rotation: Rotation, old: AccessKey, now: datetime) -> None:
         until = now + WARNING_NOTICE
@@ -126,7 +160,8 @@ class KeyRetirer:
                 "service": old.last_used_service, "region": old.last_used_region,
                 "deactivate_at": iso_time(until)})
         current = self.rotations.get(rotation.id)
-        self.messages.warn_old_key_used(current, old, now)
+        channel, ts = self.messages.warn_old_key_used(current, old, now)
+        self.rotations.update(rotation.id, warning_channel=channel, warning_ts=ts)
         where = ", ".join(p for p in (old.last_used_service, old.last_used_region) if p)
         for admin in self.settings.admins:
             quietly(self.notices.dm, admin,
@@ -153,10 +188,11 @@ class KeyRetirer:
                 self.jobs.cancel(action, job_key(rotation.id), now)
             if deleted:
                 self.rotations.record(moved, "key.rotated", actor, now)
-        if rotation.old_key_id:
+        if rotation.old_key_id and note != KEPT:
             quietly(self.notices.dm, rotation.holder,
                     f"Key rotation complete: the old key `{rotation.old_key_id}` is "
                     f"deleted and `{rotation.new_key_id}` is your only access key.")
+        self.settle(moved)
         self.notices.home_changed({rotation.holder})
 
     # --- failures ------------------------------------------------------------------------

@@ -84,10 +84,10 @@ def test_kill_9_at_random_moments_loses_nothing(tmp_path, aws, slack, federation
             final.gh.sweep()
             final.idle()
             clock.advance(seconds=step.total_seconds())
-        # Known gap: a rotation killed between its key DM and recording it deletes the key but
-        # leaves the dead secret shown (see the strict xfail below); a live one never may be.
-        dead = deleted_keys_shown(slack, final.iam)
-        assert leftovers(final, role_names(config), dead_keys=dead) == []
+        # The key DM exists before the key: a rotation killed anywhere leaves no secret of a
+        # deleted key shown.
+        assert deleted_keys_shown(slack, final.iam) == set()
+        assert leftovers(final, role_names(config)) == []
         assert rotation_problems(final.iam, env["GATEHOUSE_DB"]) == []
         assert_every_ended_grant_audited(env["GATEHOUSE_DB"])
     finally:
@@ -252,8 +252,6 @@ def test_a_revoke_while_the_credentials_are_on_their_way_still_scrubs(gatehouse)
     assert [m for m in gh.dms(DEV) if "AWS_SESSION_TOKEN" in message_text(m)] == []
 
 
-@pytest.mark.xfail(strict=True, reason="key rotation posts the secret before it records the DM: "
-                   "killed in between, the key is deleted but its dead secret stays shown")
 def test_a_crash_after_the_key_dm_leaves_no_secret_in_slack(tmp_path, aws, slack, federation,
                                                            config):
     create_roles(aws.client("iam"), config)

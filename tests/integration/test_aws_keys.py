@@ -45,6 +45,32 @@ def test_users_by_tag_maps_slack_ids_in_one_pass(aws):
     assert ana.created.tzinfo == UTC and ana.user_id
 
 
+def test_the_same_pass_tells_how_a_user_is_an_administrator(aws):
+    import json
+
+    def document(action, resource="*"):
+        return json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": action, "Resource": resource}]})
+    iam = aws.client("iam")
+    for name, slack_id in (("plain", "U0P"), ("inline", "U0I"), ("managed", "U0M"),
+                           ("grouped", "U0G"), ("s3-only", "U0S")):
+        make_user(iam, name, slack_id)
+    iam.put_user_policy(UserName="inline", PolicyName="all", PolicyDocument=document("*:*"))
+    arn = iam.create_policy(PolicyName="IamAll", PolicyDocument=document("iam:*"))["Policy"]["Arn"]
+    iam.attach_user_policy(UserName="managed", PolicyArn=arn)
+    iam.create_group(GroupName="admins")
+    iam.put_group_policy(GroupName="admins", PolicyName="all", PolicyDocument=document("*"))
+    iam.add_user_to_group(GroupName="admins", UserName="grouped")
+    iam.put_user_policy(UserName="s3-only", PolicyName="s3", PolicyDocument=document("s3:*"))
+
+    users = users_by_tag(iam, TAG)
+
+    assert users["U0P"].admin_via == () and users["U0S"].admin_via == ()
+    assert users["U0I"].admin_via == ("inline policy all attached directly",)
+    assert users["U0M"].admin_via == ("managed policy IamAll attached directly",)
+    assert users["U0G"].admin_via == ("inline policy all via group admins",)
+
+
 def test_users_by_tag_leaves_out_an_ambiguous_slack_id(aws, caplog):
     iam = aws.client("iam")
     make_user(iam, "ana", "U0ANA")

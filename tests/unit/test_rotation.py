@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from domain.errors import UserError
+from domain.iam import creates_keys_for_every_user, grants_admin
 from domain.rotation import (
     MAX_POSTPONEMENTS,
     OPEN_STATES,
@@ -18,10 +19,10 @@ from domain.rotation import (
     RotationState,
     age_text,
     describe_key,
-    orphan_key,
     plan_rotation,
     postponed_until,
     transition,
+    unexplained_keys,
     used_since_new_key,
 )
 from handlers import rotation_blocks as key_blocks
@@ -118,13 +119,12 @@ def test_two_active_keys_are_refused_without_guessing():
     assert "Both are active" in str(refused.value) and not refused.value.inactive
 
 
-def test_the_orphan_is_the_recorded_key_or_the_newest_key_not_there_before():
-    recorded = rotation(RotationState.CREATED)
-    assert orphan_key(recorded, []) == "AKIANEW"
+def test_keys_a_rotation_cannot_explain_are_listed_never_picked():
     creating = rotation(RotationState.CREATING, new_key_id=None)
-    newest = Key("AKIAORPHAN", created=NOW)
-    assert orphan_key(creating, [Key("AKIAOLD"), newest]) == "AKIAORPHAN"
-    assert orphan_key(creating, [Key("AKIAOLD")]) is None
+    newest, other = Key("AKIAORPHAN", created=NOW), Key("AKIAOTHER", created=NOW)
+    found = unexplained_keys(creating, [Key("AKIAOLD"), newest, other])
+    assert [key.key_id for key in found] == ["AKIAORPHAN", "AKIAOTHER"]
+    assert unexplained_keys(creating, [Key("AKIAOLD")]) == []
 
 
 def test_only_a_use_after_the_new_key_was_created_counts():
@@ -204,16 +204,21 @@ def test_list_lines_and_home_show_keys_with_age_status_and_last_use():
     assert lines[0].startswith("• Access key `AKIAOLD` active, 40 days old, last used")
     assert "under an hour old, never used" in lines[1]
     assert "deactivated at 2026-12-01 09:00 UTC" in lines[2]
-    assert "no access key" in key_blocks.key_lines("dev", [], None, NOW)[0]
+    assert "does not create a first one" in key_blocks.key_lines("dev", [], None, NOW)[0]
+    assert "`/access rotate-key` creates one" in key_blocks.key_lines("dev", [], None, NOW,
+                                                                      True)[0]
 
     @dataclass
     class Overview:
         iam_user: str
         keys: list
         rotation: Rotation | None
+        first_key_allowed: bool = False
 
     home = key_blocks.home_section("U0DEV", Overview("dev", keys, None), NOW, tag="t")
     assert buttons(home) == {"key_rotate": "U0DEV"} and "AKIAOLD" in everything(home)
+    keyless = key_blocks.home_section("U0DEV", Overview("dev", [], None), NOW, tag="t")
+    assert not buttons(keyless) and "rotate-key" not in everything(keyless)
     unmapped = key_blocks.home_section("U0DEV", None, NOW, tag="slack-user-id")
     assert "`slack-user-id` = `U0DEV`" in everything(unmapped) and not buttons(unmapped)
 
@@ -255,3 +260,32 @@ def test_one_open_rotation_per_iam_user(repo):
                         owner="a", now=NOW)
     assert repo.open_for("dev").id == again.id
     assert [r.id for r in repo.undelivered()] == [again.id]
+
+
+# --- what a policy allows --------------------------------------------------------------------
+
+def allow(action, resource="*", condition=None):
+    statement = {"Effect": "Allow", "Action": action, "Resource": resource}
+    if condition:
+        statement["Condition"] = condition
+    return {"Version": "2012-10-17", "Statement": [statement]}
+
+
+def test_admin_policies_are_star_or_iam_star_on_every_resource():
+    assert grants_admin(allow("*")) and grants_admin(allow(["s3:*", "*:*"]))
+    assert grants_admin(allow("IAM:*", ["*"]))
+    assert not grants_admin(allow("s3:*")) and not grants_admin(allow("iam:*", "arn:aws:s3:::b"))
+    assert not grants_admin({"Statement": {"Effect": "Deny", "Action": "*", "Resource": "*"}})
+
+
+def test_the_bots_key_policy_is_flagged_when_it_reaches_every_user():
+    people = "arn:aws:iam::123456789012:user/people/*"
+    tagged = {"StringEquals": {"aws:ResourceTag/slack-user-id": "${aws:PrincipalTag/x}"}}
+    assert creates_keys_for_every_user([allow("iam:CreateAccessKey")])
+    assert creates_keys_for_every_user([allow("iam:*")])
+    assert creates_keys_for_every_user([allow(["iam:Create*"], "arn:aws:iam::1:user/*")])
+    assert creates_keys_for_every_user([allow("iam:ListUsers"), allow("*")])
+    assert not creates_keys_for_every_user([allow("iam:CreateAccessKey", people)])
+    assert not creates_keys_for_every_user([allow("iam:CreateAccessKey", "*", tagged)])
+    assert not creates_keys_for_every_user([allow("iam:ListAccessKeys")])
+    assert not creates_keys_for_every_user([])

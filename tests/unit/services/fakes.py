@@ -22,9 +22,15 @@ class FakeIam:
         self.refuse: dict[str, str] = {}
         self.created = 0
 
-    def add_user(self, name: str, slack_id: str, *keys: AccessKey) -> None:
-        self.users[slack_id] = IamUser(name, f"arn:aws:iam::123456789012:user/{name}")
-        self.keys[name] = list(keys)
+    def add_user(self, name: str, slack_id: str, *keys: AccessKey,
+                 admin_via: tuple[str, ...] = ()) -> None:
+        self.users[slack_id] = IamUser(name, f"arn:aws:iam::123456789012:user/{name}",
+                                       user_id=f"AIDA{name.upper()}", admin_via=admin_via)
+        self.keys.setdefault(name, list(keys))
+
+    def move_tag(self, slack_id: str, to: str) -> None:
+        """Someone edits IAM tags: `slack_id` now names the IAM user `to`."""
+        self.users[slack_id] = next(u for u in self.users.values() if u.name == to)
 
     def _check(self, op: str) -> None:
         if op in self.refuse:
@@ -66,25 +72,51 @@ class FakeIam:
 
 
 class FakeKeyMessages:
-    """Records the key DMs; `fail` makes delivery raise as Slack would."""
+    """Records the key DMs; `fail` makes delivery (or `fail_announce` the first DM) raise."""
 
     def __init__(self) -> None:
+        self.announced: list[int] = []
         self.delivered: list[tuple[int, str]] = []
-        self.concealed: list[tuple[int, str]] = []
+        self.concealed: list[tuple[int, str | None]] = []
         self.warned: list[int] = []
+        self.settled: list[int] = []
+        self.asked: list[tuple[int, str]] = []
+        self.approvals: list[Any] = []
+        self.decisions: list[Any] = []
         self.fail = False
+        self.fail_announce = False
 
-    def deliver_key(self, rotation: Any, secret: str, now: datetime) -> tuple[str, str]:
+    def announce_key(self, rotation: Any) -> tuple[str, str]:
+        if self.fail_announce:
+            raise OSError("Slack is down")
+        self.announced.append(rotation.id)
+        return f"D{rotation.holder}", f"{len(self.announced)}.0"
+
+    def deliver_key(self, rotation: Any, secret: str, now: datetime) -> None:
+        assert rotation.dm_ts, "the secret goes only into the announced DM"
         if self.fail:
             raise OSError("Slack is down")
         self.delivered.append((rotation.id, secret))
-        return f"D{rotation.holder}", f"{len(self.delivered)}.0"
 
-    def conceal_key(self, rotation: Any, why: str) -> None:
+    def conceal_key(self, rotation: Any, why: str | None) -> None:
         self.concealed.append((rotation.id, why))
 
-    def warn_old_key_used(self, rotation: Any, old: AccessKey, now: datetime) -> None:
+    def warn_old_key_used(self, rotation: Any, old: AccessKey, now: datetime) -> tuple[str, str]:
         self.warned.append(rotation.id)
+        return f"D{rotation.holder}", f"w{rotation.id}"
+
+    def settle_warning(self, rotation: Any) -> None:
+        self.settled.append(rotation.id)
+
+    def ask_about_reactivated(self, rotation: Any, user: str) -> None:
+        self.asked.append((rotation.id, user))
+
+    def ask_mapping_approval(self, change: Any, admin_via: Any, admins: Any) -> tuple[str, str]:
+        self.approvals.append(change)
+        return "C0APPROVALS", f"m{change.id}"
+
+    def show_mapping_decision(self, change: Any) -> None:
+        self.decisions.append(change)
 
 
 class FakeNotices:

@@ -12,11 +12,13 @@ from domain.iam import AccessKey
 from domain.rotation import RotationState
 from services.rotation.commands import RotationCommands
 from services.rotation.issuing import UNDELIVERABLE, KeyIssuer
+from services.rotation.mapping import KeyMappingGuard
 from services.rotation.recovery import KeyRecovery
 from services.rotation.retiring import KeyRetirer
 from storage.audit import AuditLog
 from storage.database import open_store
 from storage.jobs import JobQueue
+from storage.key_mappings import KeyMappingRepository
 from storage.repository import Repository
 from storage.rotations import KeyRequests, RotationRepository
 from tests.unit.services.fakes import (
@@ -54,11 +56,14 @@ class Rig:
         self.announcer = FakeAnnouncer()
         config = settings(**keys)
         self.recovery = KeyRecovery(self.rotations, self.iam, self.repo, self.notices, self.jobs,
-                                    self.store, owner)
+                                    self.store, owner, self.messages, config.admins)
         self.retirer = KeyRetirer(self.rotations, self.iam, self.messages, self.notices,
                                   self.jobs, self.store, config)
+        self.mappings = KeyMappingRepository(self.store, self.audit)
+        self.guard = KeyMappingGuard(self.mappings, self.messages, self.notices, config)
         self.issuer = KeyIssuer(self.rotations, self.iam, self.messages, self.notices, self.repo,
-                                self.jobs, self.store, config, self.recovery, self.retirer)
+                                self.jobs, self.store, config, self.recovery, self.retirer,
+                                self.guard)
         self.commands = RotationCommands(config, self.rotations, self.iam, self.issuer,
                                          self.retirer, KeyRequests(self.repo), self.announcer,
                                          self.repo, self.notices, self.jobs, self.store,
@@ -100,7 +105,9 @@ def test_a_rotation_delivers_the_new_key_once_and_retires_the_old_one_on_time(ri
     assert rig.run_due(NOW + timedelta(days=8)) == ["key_delete"]
     assert rig.iam.key_ids("dev") == {"AKIANEW1": "Active"}
     assert rig.rotations.get(1).state is RotationState.COMPLETED
-    assert rig.actions() == ["key.rotation_requested", "key.created", "key.delivered",
+    assert rig.messages.announced == [1]  # the DM existed before the key did
+    assert rig.actions() == ["key.mapping_recorded", "key.rotation_requested", "key.created",
+                             "key.delivered",
                              "key.secret_removed", "key.deactivated", "key.deleted",
                              "key.rotated"]
 
@@ -135,16 +142,36 @@ def test_aws_refusing_the_new_key_changes_nothing(rig):
     assert rig.rotations.open_for("dev") is None and "key.failed" in rig.actions()
 
 
-def test_a_rotation_an_earlier_run_left_undelivered_is_withdrawn(tmp_path, rig):
+def test_a_key_whose_id_was_never_recorded_is_not_deleted_but_reported(tmp_path, rig):
     iam_user, plan = rig.issuer.prepare(DEV, NOW)
     rotation = rig.issuer.begin(DEV, DEV, iam_user, plan, NOW)
-    rig.iam.create_key("dev")  # the key exists; its id was never stored
+    rig.iam.create_key("dev")  # a key appeared; its id was never stored: maybe not ours
     later = Rig(tmp_path / "g.db", owner="next-run", iam=rig.iam, notices=rig.notices)
     later.recovery.resume(NOW)
     assert "key_recover" in later.run_due(NOW + timedelta(minutes=1))
-    assert rig.iam.key_ids("dev") == {"AKIAOLD": "Active"}
+    assert rig.iam.key_ids("dev") == {"AKIAOLD": "Active", "AKIANEW1": "Active"}
     assert later.rotations.get(rotation.id).state is RotationState.FAILED
     assert any("did not finish" in text for text in rig.notices.texts_to(DEV))
+    for user in (DEV, ADMIN):
+        told = [t for t in rig.notices.texts_to(user) if "deleted nothing" in t]
+        assert told and "AKIANEW1" in told[0] and "AKIAOLD" in told[0]
+    assert "key.unrecorded_key_left" in later.actions()
+    later.store.close()
+
+
+def test_a_recorded_key_is_deleted_by_its_id_and_the_key_dm_is_edited(tmp_path, rig):
+    iam_user, plan = rig.issuer.prepare(DEV, NOW)
+    rotation = rig.issuer.announce(rig.issuer.begin(DEV, DEV, iam_user, plan, NOW), NOW)
+    rig.issuer.create(rotation, NOW)
+    rig.iam.create_key("dev")  # someone else's key, made by hand meanwhile: not touched
+    later = Rig(tmp_path / "g.db", owner="next-run", iam=rig.iam, notices=rig.notices)
+    later.messages = rig.messages
+    later.recovery.messages = rig.messages
+    later.recovery.resume(NOW)
+    later.run_due(NOW + timedelta(minutes=1))
+    assert rig.iam.key_ids("dev") == {"AKIAOLD": "Active", "AKIANEW2": "Active"}
+    assert rig.messages.concealed == [(rotation.id, "withdrawn")]
+    assert later.rotations.get(rotation.id).secret_shown is False
     later.store.close()
 
 
@@ -156,10 +183,10 @@ def test_only_admins_rotate_someone_elses_key(rig):
 
 def test_with_approval_required_the_rotation_is_filed_once(tmp_path):
     rig = Rig(tmp_path / "g.db", requires_approval=True)
-    rig.iam.add_user("dev", DEV)
+    rig.iam.add_user("dev", DEV, AccessKey("AKIAOLD", "Active", NOW - timedelta(days=90)))
     answer = rig.commands.request(DEV, DEV, NOW)
     assert answer.startswith("R-1 filed") and "<#C0APPROVALS>" in answer
-    assert rig.announcer.announced == [1] and rig.iam.key_ids("dev") == {}
+    assert rig.announcer.announced == [1] and rig.iam.key_ids("dev") == {"AKIAOLD": "Active"}
     with pytest.raises(UserError, match="R-1 already asks to rotate this key"):
         rig.commands.request(DEV, DEV, NOW)
     rig.store.close()
