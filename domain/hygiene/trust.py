@@ -76,7 +76,7 @@ def open_condition(statement: dict[str, Any]) -> str | None:
     if not pairs:
         return "no condition"
     judged = "; ".join(f"{op} {key} {values}" for op, key, values in pairs)
-    return f"the condition ({judged}) does not narrow who may assume it"
+    return f"a condition that does not narrow who may assume it ({judged})"
 
 
 def open_to_anyone(trust_policy: dict[str, Any]) -> str | None:

@@ -14,6 +14,7 @@ from aws.cloudtrail import RateLimiter
 from aws.collect import collect_snapshot
 from aws.hygiene import fetch_credential_report
 from domain.hygiene import Severity, Thresholds, run_checks
+from tests.digest_seed import answer_last_accessed
 
 ACCOUNT = "123456789012"
 ADMIN_DOC = {"Version": "2012-10-17",
@@ -64,6 +65,7 @@ def cloudtrail_denied():
 
 
 def collect(iam, cloudtrail, sleeps: list | None = None, **options):
+    answer_last_accessed(iam)  # moto lacks it
     sleeps = [] if sleeps is None else sleeps
     limiter = RateLimiter(2, clock=lambda: 0.0, sleep=sleeps.append)
     return collect_snapshot(iam, cloudtrail, now=datetime.now(UTC), sleep=sleeps.append,
