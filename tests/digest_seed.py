@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
-
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 
 import boto3
 from botocore.awsrequest import AWSResponse
