@@ -196,7 +196,7 @@ def report(results: dict, roles: int) -> Section:
     last = list(results.values())[-1]["gatehouse"]["by_call"]
     section.add("Gatehouse's calls at the largest size: " + ", ".join(
         f"{name} ×{count}" for name, count in sorted(last.items())) + ". moto returns "
-        "GetAccountAuthorizationDetails in one page whatever its size and ListRoles 100 "
+        "GetAccountAuthorizationDetails in one page whatever its size and ListRoles 1,000 "
         "roles a page; AWS pages the former too (up to 1,000 items a page), so against AWS "
         "the count grows by one call per page of users, never by calls per user.")
     return section
