@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from domain.durations import parse_duration
+from domain.hygiene.findings import Thresholds
 
 MAX_ROLE_SECONDS = 12 * 3600
 ROLE_ARN = re.compile(r"^arn:aws[\w-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
@@ -177,6 +178,9 @@ class DigestConfig(_Strict):
     min_admins: int = Field(default=2, ge=0)
     max_admins: int = Field(default=5, ge=1)
     cloudtrail_bucket: str | None = None
+    require_hardware_mfa: bool = False
+    max_session_for_humans: Seconds = Field(default=4 * 3600, ge=3600, le=12 * 3600)
+    service_last_accessed: bool = True
 
     @field_validator("at", mode="before")
     @classmethod
@@ -186,6 +190,13 @@ class DigestConfig(_Strict):
     @property
     def enabled(self) -> bool:
         return bool(self.channel)
+
+    def thresholds(self) -> Thresholds:
+        return Thresholds(
+            unused_after_days=self.unused_after_days, key_max_age_days=self.key_max_age_days,
+            min_admins=self.min_admins, max_admins=self.max_admins,
+            require_hardware_mfa=self.require_hardware_mfa,
+            max_session_for_humans=self.max_session_for_humans)
 
 
 class Config(_Strict):

@@ -20,12 +20,13 @@ class AwsAccountData:
         self.clients = clients
         self.sleep = sleep
 
-    def snapshot(self, now: datetime, *, account_id: str | None,
-                 cloudtrail_bucket: str | None) -> AccountSnapshot:
+    def snapshot(self, now: datetime, *, account_id: str | None, cloudtrail_bucket: str | None,
+                 service_last_accessed: bool = True) -> AccountSnapshot:
         """Every digest source read once; a failing source is noted in `missing`."""
         return collect_snapshot(
             self.clients.iam(), self.clients.cloudtrail(), self.clients.s3(), now=now,
-            account_id=account_id, cloudtrail_bucket=cloudtrail_bucket, sleep=self.sleep)
+            account_id=account_id, cloudtrail_bucket=cloudtrail_bucket, sleep=self.sleep,
+            service_last_accessed=service_last_accessed)
 
     def caller_identity(self) -> CallerIdentity:
         """The principal Gatehouse runs as (STS GetCallerIdentity); raises AwsError."""

@@ -11,7 +11,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from domain.hygiene import TrailEvent
+from domain.hygiene.model import TrailEvent
 
 __all__ = [
     "IncompleteLookup", "RateLimiter", "TrailEvent", "error_in_words", "event_from_record",

@@ -21,20 +21,26 @@ from aws.hygiene import (
     fetch_credential_report,
     fetch_password_policy,
     fetch_role_session_durations,
+    fetch_service_last_accessed,
+    fetch_virtual_mfa_arns,
     with_session_durations,
 )
-from domain.hygiene import (
+from domain.hygiene.last_accessed import broad_principal_arns
+from domain.hygiene.model import (
     TRAIL_WINDOW,
     AccountSnapshot,
     AuthorizationDetails,
     CredentialReport,
     MissingSource,
+    ServiceLastAccess,
     TrailEvent,
 )
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 NOT_READ: Any = object()
+MAX_LAST_ACCESSED_PRINCIPALS = 100
+LAST_ACCESSED_SOURCE = "IAM service last-accessed data"
 
 
 class SourceReader:
@@ -96,6 +102,21 @@ def _read_events(
     return _unique(event for result in read for event in result), bool(read)
 
 
+def _read_last_accessed(
+    reader: SourceReader, iam: Any, authorization: AuthorizationDetails | None, *,
+    enabled: bool, limit: int, sleep: Callable[[float], None],
+) -> tuple[ServiceLastAccess, ...] | None:
+    """Last-accessed data for admins and broad principals only, at most `limit` of them."""
+    if not enabled or authorization is None:
+        return None
+    arns = broad_principal_arns(authorization)
+    if len(arns) > limit:
+        reader.note(LAST_ACCESSED_SOURCE, f"read for the first {limit} of {len(arns)} "
+                                          "broad principals only")
+    return reader.read(LAST_ACCESSED_SOURCE, lambda: fetch_service_last_accessed(
+        iam, arns[:limit], sleep=sleep))
+
+
 def collect_snapshot(
     iam: Any,
     cloudtrail: Any,
@@ -108,11 +129,14 @@ def collect_snapshot(
     sleep: Callable[[float], None] = time.sleep,
     rate_limiter: RateLimiter | None = None,
     max_lookup_pages: int = 100,
+    service_last_accessed: bool = True,
+    max_last_accessed: int = MAX_LAST_ACCESSED_PRINCIPALS,
 ) -> AccountSnapshot:
     """Read every digest source once; never raises because one source fails.
 
     `cloudtrail` should be a us-east-1 client. The number of calls depends on the
-    number of pages, never on the number of users or roles.
+    number of pages, never on the number of users or roles; service last-accessed data
+    costs two calls for each admin or broad principal (at most `max_last_accessed`).
     """
     reader = SourceReader()
     report = reader.read("IAM credential report", lambda: fetch_credential_report(iam, sleep=sleep))
@@ -122,6 +146,9 @@ def collect_snapshot(
     if authorization is not None and durations:
         authorization = with_session_durations(authorization, durations)
     summary = reader.read("IAM GetAccountSummary", lambda: fetch_account_summary(iam))
+    virtual_mfa = reader.read("IAM ListVirtualMFADevices", lambda: fetch_virtual_mfa_arns(iam))
+    last_accessed = _read_last_accessed(reader, iam, authorization, enabled=service_last_accessed,
+                                        limit=max_last_accessed, sleep=sleep)
     policy = reader.read(
         "IAM GetAccountPasswordPolicy", lambda: fetch_password_policy(iam), NOT_READ)
     account_id = account_id or account_id_from(report, authorization)
@@ -135,5 +162,5 @@ def collect_snapshot(
         authorization=authorization, summary=summary,
         password_policy=None if policy is NOT_READ else policy,
         password_policy_read=policy is not NOT_READ, events=events, events_read=events_read,
-        missing=tuple(reader.missing),
+        virtual_mfa_arns=virtual_mfa, last_accessed=last_accessed, missing=tuple(reader.missing),
     )

@@ -14,7 +14,7 @@ from urllib.parse import unquote
 
 from botocore.exceptions import ClientError
 
-from domain.hygiene import (
+from domain.hygiene.model import (
     AccountSummary,
     AttachedPolicy,
     AuthorizationDetails,
@@ -26,13 +26,20 @@ from domain.hygiene import (
     InlinePolicy,
     ManagedPolicy,
     PasswordPolicy,
+    ServiceLastAccess,
+    ServiceUse,
 )
 
+BIG_PAGES = {"PageSize": 1000}  # IAM's largest page: fewer calls on big accounts
 NOT_AVAILABLE = frozenset({"", "N/A", "no_information", "not_supported"})
 
 
 class CredentialReportNotReady(Exception):
     """AWS was still generating the credential report after every poll."""
+
+
+class LastAccessedNotReady(Exception):
+    """A service last-accessed job failed or was still running after every poll."""
 
 
 def _report_time(value: str) -> datetime | None:
@@ -108,13 +115,17 @@ def _tags(items: Iterable[dict[str, str]]) -> dict[str, str]:
     return {tag["Key"]: tag["Value"] for tag in items}
 
 
+def _boundary(detail: dict[str, Any]) -> str | None:
+    return (detail.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn") or None
+
+
 def _user(detail: dict[str, Any]) -> IamUser:
     return IamUser(
         name=detail["UserName"], arn=detail["Arn"], path=detail.get("Path", "/"),
         created=_aware(detail.get("CreateDate")), groups=tuple(detail.get("GroupList", [])),
         attached_policies=_attached(detail.get("AttachedManagedPolicies", [])),
         inline_policies=_inline(detail.get("UserPolicyList", [])),
-        tags=_tags(detail.get("Tags", [])),
+        tags=_tags(detail.get("Tags", [])), permissions_boundary=_boundary(detail),
     )
 
 
@@ -136,7 +147,7 @@ def _role(detail: dict[str, Any]) -> IamRole:
         last_used=_aware(last_used.get("LastUsedDate")), last_used_region=last_used.get("Region"),
         attached_policies=_attached(detail.get("AttachedManagedPolicies", [])),
         inline_policies=_inline(detail.get("RolePolicyList", [])),
-        tags=_tags(detail.get("Tags", [])),
+        tags=_tags(detail.get("Tags", [])), permissions_boundary=_boundary(detail),
     )
 
 
@@ -149,6 +160,7 @@ def _managed_policy(detail: dict[str, Any]) -> ManagedPolicy:
     return ManagedPolicy(
         name=detail.get("PolicyName") or detail["Arn"].rsplit("/", 1)[-1], arn=detail["Arn"],
         default_version_id=default_id, document=_document(default.get("Document")),
+        attachment_count=detail.get("AttachmentCount"),
     )
 
 
@@ -167,7 +179,7 @@ def fetch_role_session_durations(iam: Any) -> dict[str, int]:
     """Role ARN -> MaxSessionDuration, from ListRoles (the authorization details lack it)."""
     return {
         role["Arn"]: role["MaxSessionDuration"]
-        for page in iam.get_paginator("list_roles").paginate()
+        for page in iam.get_paginator("list_roles").paginate(PaginationConfig=BIG_PAGES)
         for role in page.get("Roles", [])
         if "MaxSessionDuration" in role
     }
@@ -207,3 +219,47 @@ def fetch_password_policy(iam: Any) -> PasswordPolicy | None:
         reuse_prevention=policy.get("PasswordReusePrevention"),
         hard_expiry=policy.get("HardExpiry", False),
     )
+
+
+def fetch_virtual_mfa_arns(iam: Any) -> frozenset[str]:
+    """ARNs of the users (and root) whose assigned MFA device is a virtual one."""
+    return frozenset(
+        device["User"]["Arn"]
+        for page in iam.get_paginator("list_virtual_mfa_devices").paginate(
+            AssignmentStatus="Assigned", PaginationConfig=BIG_PAGES)
+        for device in page.get("VirtualMFADevices", []) if device.get("User", {}).get("Arn")
+    )
+
+
+def _job_pages(iam: Any, job_id: str, sleep: Callable[[float], None],
+               attempts: int, delay: float) -> list[dict[str, Any]]:
+    """Every page of a finished last-accessed job, polling while it runs."""
+    for attempt in range(attempts):
+        page = iam.get_service_last_accessed_details(JobId=job_id, MaxItems=1000)
+        if page["JobStatus"] == "FAILED":
+            raise LastAccessedNotReady(f"job failed: {page.get('Error', {}).get('Message')}")
+        if page["JobStatus"] == "COMPLETED":
+            pages = [page]
+            while pages[-1].get("IsTruncated"):
+                pages.append(iam.get_service_last_accessed_details(
+                    JobId=job_id, MaxItems=1000, Marker=pages[-1]["Marker"]))
+            return pages
+        if attempt < attempts - 1:
+            sleep(min(delay * 2 ** attempt, 8.0))
+    raise LastAccessedNotReady(f"still running after {attempts} polls")
+
+
+def fetch_service_last_accessed(
+    iam: Any, arns: Iterable[str], *, sleep: Callable[[float], None] = time.sleep,
+    attempts: int = 8, first_delay: float = 1.0,
+) -> tuple[ServiceLastAccess, ...]:
+    """Services each principal's policies grant and their last use: all jobs started first,
+    then read, so the waits overlap. Two calls a principal (more only past 1,000 services)."""
+    jobs = {arn: iam.generate_service_last_accessed_details(Arn=arn)["JobId"] for arn in arns}
+    found = []
+    for arn, job_id in jobs.items():
+        pages = _job_pages(iam, job_id, sleep, attempts, first_delay)
+        found.append(ServiceLastAccess(arn, tuple(
+            ServiceUse(item["ServiceNamespace"], _aware(item.get("LastAuthenticated")))
+            for page in pages for item in page.get("ServicesLastAccessed", []))))
+    return tuple(found)

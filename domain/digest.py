@@ -10,11 +10,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from domain.hygiene import TRAIL_WINDOW, AccountSnapshot, Finding, Severity
-from domain.hygiene_trail_checks import DENIED_ERROR_CODES, actor_of
+from domain.hygiene.cloudtrail import BASELINE_DAYS as BASELINE_DAYS  # for the digest service
+from domain.hygiene.cloudtrail import DENIED_ERROR_CODES, actor_of
+from domain.hygiene.findings import Finding, Severity
+from domain.hygiene.model import TRAIL_WINDOW, AccountSnapshot
 
 TREND_DAYS = 30
-BASELINE_DAYS = 7
 SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 KEY_FIX_CHECKS = frozenset({"user.unused_credential", "user.access_key_too_old"})
 KEY_SLOTS = {"access_key_1": 1, "access_key_2": 2}
@@ -172,9 +173,15 @@ def check_was_run(check_id: str, snapshot: AccountSnapshot) -> bool:
         return snapshot.password_policy_read and authorization is not None
     if check_id.startswith("password_policy."):
         return snapshot.password_policy_read
+    if check_id == "iam.admin_without_mfa":
+        return report is not None and authorization is not None
+    if check_id == "iam.virtual_mfa":
+        return snapshot.virtual_mfa_arns is not None and authorization is not None
+    if check_id == "iam.unused_permissions":
+        return snapshot.last_accessed is not None and authorization is not None
     if check_id in ("root.mfa_disabled", "root.access_keys"):
         return report is not None or snapshot.summary is not None
-    if check_id.startswith(("iam.", "role.")) or check_id == "user.direct_policy":
+    if check_id.startswith(("iam.", "role.", "policy.")) or check_id == "user.direct_policy":
         return authorization is not None
     if check_id.startswith(("root.", "user.")):
         return report is not None

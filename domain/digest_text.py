@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from domain.digest import Digest, GatehouseActivity, StoredFinding, TrendPoint
 from domain.durations import format_duration
-from domain.hygiene import Finding, Severity
+from domain.hygiene.findings import Finding, Severity
+from domain.hygiene.model import moment
 
 SPARK = "▁▂▃▄▅▆▇█"
-
-
-def moment(at: datetime) -> str:
-    return f"{at:%Y-%m-%d %H:%M} UTC"
 
 
 def plural(count: int, word: str, many: str | None = None) -> str:

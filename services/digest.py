@@ -33,10 +33,7 @@ ACTIVITY_WINDOW = timedelta(hours=24)
 
 
 def thresholds_from(config: Config) -> Thresholds:
-    settings = config.digest
-    return Thresholds(unused_after_days=settings.unused_after_days,
-                      key_max_age_days=settings.key_max_age_days,
-                      min_admins=settings.min_admins, max_admins=settings.max_admins)
+    return config.digest.thresholds()
 
 
 def role_grant_limits(config: Config) -> dict[str, int]:
@@ -86,7 +83,8 @@ class DigestService:
         caller, caller_problem = self._caller_identity()
         snapshot = self.source.snapshot(
             now, account_id=caller.account if caller else None,
-            cloudtrail_bucket=self.config.digest.cloudtrail_bucket)
+            cloudtrail_bucket=self.config.digest.cloudtrail_bucket,
+            service_last_accessed=self.config.digest.service_last_accessed)
         if caller_problem:
             snapshot = replace(snapshot, missing=(*snapshot.missing, MissingSource(
                 "STS GetCallerIdentity", caller_problem)))

@@ -26,8 +26,8 @@ class CallerIdentity(Protocol):
 class AccountData(Protocol):
     """The account the digest checks; calls raise domain.errors.CloudError when refused."""
 
-    def snapshot(self, now: datetime, *, account_id: str | None,
-                 cloudtrail_bucket: str | None) -> AccountSnapshot:
+    def snapshot(self, now: datetime, *, account_id: str | None, cloudtrail_bucket: str | None,
+                 service_last_accessed: bool = True) -> AccountSnapshot:
         """Every source read once; a source that fails is named in `missing`, never raised."""
         ...
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 import boto3
+from botocore.awsrequest import AWSResponse
 from botocore.stub import Stubber
 
 ACCOUNT = "123456789012"
@@ -60,6 +62,37 @@ def seed_account(iam, owners: dict[str, str] | None = None) -> None:
                                        RequireLowercaseCharacters=True, MaxPasswordAge=90,
                                        PasswordReusePrevention=24)
     iam.generate_credential_report()  # later polls find it ready, as AWS does within 4 h
+
+
+def seed_iam_risks(iam) -> dict[str, dict[str, datetime | None]]:
+    """On top of `seed_account`: a role open to anyone under a condition that narrows
+    nothing, an admin role people assume for 12 h, a service role without a source condition,
+    ci (can pass roles to EC2 and write users' inline policies), a kms:* policy, an unattached
+    admin policy. Returns the service last-accessed data to answer for alice."""
+    statement = {"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole",
+                 "Condition": {"Bool": {"aws:SecureTransport": "true"}}}
+    iam.create_role(RoleName="secure-only", AssumeRolePolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [statement]}))
+    iam.create_role(RoleName="deploy-admin", MaxSessionDuration=43200,
+                    AssumeRolePolicyDocument=trust({"AWS": f"arn:aws:iam::{ACCOUNT}:root"}))
+    iam.put_role_policy(RoleName="deploy-admin", PolicyName="everything",
+                        PolicyDocument=json.dumps(ADMIN_DOC))
+    iam.create_role(RoleName="events-target",
+                    AssumeRolePolicyDocument=trust({"Service": "events.amazonaws.com"}))
+    iam.create_user(UserName="ci")
+    iam.put_user_policy(UserName="ci", PolicyName="deploy", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["iam:PassRole", "ec2:RunInstances", "iam:Put*"],
+             "Resource": "*"},
+            {"Effect": "Deny", "Action": "iam:PutRolePolicy", "Resource": "*"}]}))
+    kms = iam.create_policy(PolicyName="KeyAdmin", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"}]}))["Policy"]
+    iam.attach_user_policy(UserName="ci", PolicyArn=kms["Arn"])
+    iam.create_policy(PolicyName="OldAdmin", PolicyDocument=json.dumps(ADMIN_DOC))
+    return {f"arn:aws:iam::{ACCOUNT}:user/alice": {
+        "s3": datetime(2026, 11, 29, tzinfo=UTC), "ec2": None,
+        "kms": SEEDED - timedelta(days=30)}}
 
 
 def record(name: str, at: datetime, *, who: dict, source: str = "iam.amazonaws.com",
@@ -118,15 +151,46 @@ def stubbed_cloudtrail(pages: list[list[dict] | None]) -> tuple[object, Stubber]
     return client, stubber
 
 
-class DigestClients:
-    """The bot's clients with CloudTrail replaced (moto has no LookupEvents)."""
+LastUsed = Mapping[str, Mapping[str, datetime | None]]
 
-    def __init__(self, clients, cloudtrail) -> None:
+
+def answer_last_accessed(iam, last_used: LastUsed | None = None) -> list[str]:
+    """moto lacks IAM's service last-accessed calls: answer them on this client, as botocore's
+    Stubber does, from `last_used` (principal ARN -> service -> last use, None for never).
+    Returns the ARNs asked about, in order."""
+    asked: list[str] = []
+
+    def answer(model, params, **_):
+        if model.name == "GenerateServiceLastAccessedDetails":
+            asked.append(params["body"]["Arn"])
+            return AWSResponse("https://iam.amazonaws.com/", 200, {}, None), {
+                "JobId": f"{len(asked) - 1:036d}"}
+        if model.name == "GetServiceLastAccessedDetails":
+            arn = asked[int(params["body"]["JobId"])]
+            services = [{"ServiceName": name, "ServiceNamespace": name,
+                         **({"LastAuthenticated": when} if when else {})}
+                        for name, when in sorted((last_used or {}).get(arn, {}).items())]
+            return AWSResponse("https://iam.amazonaws.com/", 200, {}, None), {
+                "JobStatus": "COMPLETED", "ServicesLastAccessed": services, "IsTruncated": False}
+        return None
+
+    iam.meta.events.register_first("before-call.iam.*", answer)
+    return asked
+
+
+class DigestClients:
+    """The bot's clients with CloudTrail replaced (moto has no LookupEvents) and IAM's
+    service last-accessed calls answered from `last_used` (moto lacks them too)."""
+
+    def __init__(self, clients, cloudtrail, last_used: LastUsed | None = None) -> None:
         self.clients = clients
         self.trail = cloudtrail
+        self.last_used = last_used
 
     def iam(self):
-        return self.clients.iam()
+        client = self.clients.iam()
+        answer_last_accessed(client, self.last_used)
+        return client
 
     def s3(self):
         return self.clients.s3()

@@ -29,6 +29,7 @@ from tests.digest_seed import (
     DigestClients,
     freeze_moto_iam,
     seed_account,
+    seed_iam_risks,
     stubbed_cloudtrail,
     trail_records,
 )
@@ -39,7 +40,8 @@ CONFIG = {
     "timezone": "UTC", "admins": ["U0ADMIN"], "approvals_channel": "C0APPROVALS",
     "roles": {"ops": {"arn": f"arn:aws:iam::{ACCOUNT}:role/open", "max_duration": "2h"}},
     "digest": {"channel": "C0HYGIENE", "unused_after_days": 90, "key_max_age_days": 90,
-               "min_admins": 2, "max_admins": 5},
+               "min_admins": 2, "max_admins": 5, "require_hardware_mfa": True,
+               "max_session_for_humans": "4h"},
 }
 
 
@@ -84,9 +86,11 @@ def account(aws, monkeypatch, tmp_path):
     freeze_moto_iam(monkeypatch)
     iam = aws.client("iam")
     seed_account(iam)
+    last_used = seed_iam_risks(iam)
     config_path = tmp_path / "gatehouse.yml"
     config_path.write_text(yaml.safe_dump(CONFIG))
-    return iam, {"GATEHOUSE_CONFIG": str(config_path), "GATEHOUSE_DB": str(tmp_path / "g.db")}
+    return iam, {"GATEHOUSE_CONFIG": str(config_path), "GATEHOUSE_DB": str(tmp_path / "g.db"),
+                 "last_used": last_used}
 
 
 def test_printed_digest_matches_the_golden_file(account):
@@ -94,7 +98,8 @@ def test_printed_digest_matches_the_golden_file(account):
 
     iam, env = account
     cloudtrail, stubber = stubbed_cloudtrail([[], trail_records(NOW)])
-    clients = DigestClients(AwsClients.from_environment("us-east-1"), cloudtrail)
+    clients = DigestClients(AwsClients.from_environment("us-east-1"), cloudtrail,
+                            env.pop("last_used"))
     yesterdays_digest(env, load_config(env["GATEHOUSE_CONFIG"]), clients)
     iam.delete_user_policy(UserName="carol", PolicyName="read")  # resolved today
     iam.create_user(UserName="dave")                              # new today
@@ -113,6 +118,7 @@ def test_printed_digest_matches_the_golden_file(account):
 
 def test_printing_keeps_nothing_and_names_a_missing_source(account):
     iam, env = account
+    env.pop("last_used")
     cloudtrail, _ = stubbed_cloudtrail([None])
     clients = DigestClients(AwsClients.from_environment("us-east-1"), cloudtrail)
     out = io.StringIO()

@@ -1,4 +1,4 @@
-"""The digest's AWS calls grow with pages only, never with the number of users."""
+"""The digest's AWS calls grow with pages and broad principals only, never with all users."""
 
 from __future__ import annotations
 
@@ -74,18 +74,24 @@ def test_calls_on_moto_do_not_grow_from_3_to_100_users(aws):
         iam.create_user(UserName=f"user{number}")
     many = calls_on_moto(aws)
     assert many == few
-    assert sum(many.values()) == 7
+    assert sum(many.values()) == 8
 
 
-def user_detail(name: str) -> dict:
+ADMIN = {"PolicyName": "AdministratorAccess",
+         "PolicyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}
+READ_ONLY = {"PolicyName": "ReadOnly", "PolicyArn": f"arn:aws:iam::{ACCOUNT}:policy/ReadOnly"}
+
+
+def user_detail(name: str, admin: bool = False) -> dict:
     return {"UserName": name, "UserId": f"AIDA{name.upper():0>16}"[:21],
             "Arn": f"arn:aws:iam::{ACCOUNT}:user/{name}", "Path": "/", "CreateDate": CREATED,
-            "GroupList": ["devs"], "AttachedManagedPolicies": [], "UserPolicyList": [],
-            "Tags": [{"Key": "slack-user-id", "Value": f"U{name}"}]}
+            "GroupList": ["devs"], "AttachedManagedPolicies": [ADMIN if admin else READ_ONLY],
+            "UserPolicyList": [], "Tags": [{"Key": "slack-user-id", "Value": f"U{name}"}]}
 
 
-def stubbed_iam(user_count: int, page_size: int) -> tuple[object, Stubber, int]:
-    """IAM answering with `user_count` synthetic users, `page_size` per details page."""
+def stubbed_iam(user_count: int, page_size: int, admins: int = 3) -> tuple[object, Stubber, int]:
+    """IAM answering with `user_count` synthetic users, `page_size` per details page; the
+    first `admins` of them hold AdministratorAccess, the others a narrow policy."""
     client = boto3.client("iam", region_name="us-east-1", aws_access_key_id="x",
                           aws_secret_access_key="x")
     stubber, names = Stubber(client), [f"u{number}" for number in range(user_count)]
@@ -95,13 +101,23 @@ def stubbed_iam(user_count: int, page_size: int) -> tuple[object, Stubber, int]:
         "Content": report.encode(), "GeneratedTime": CREATED, "ReportFormat": "text/csv"})
     pages = [names[start:start + page_size] for start in range(0, user_count, page_size)]
     for number, page in enumerate(pages):
-        response = {"UserDetailList": [user_detail(name) for name in page],
+        response = {"UserDetailList": [user_detail(name, name in names[:admins])
+                                       for name in page],
                     "IsTruncated": number < len(pages) - 1}
         if response["IsTruncated"]:
             response["Marker"] = f"page{number + 1}"
         stubber.add_response("get_account_authorization_details", response)
     stubber.add_response("list_roles", {"Roles": [], "IsTruncated": False})
     stubber.add_response("get_account_summary", {"SummaryMap": {"Users": user_count}})
+    stubber.add_response("list_virtual_mfa_devices", {"VirtualMFADevices": [],
+                                                      "IsTruncated": False})
+    for number in range(admins):
+        stubber.add_response("generate_service_last_accessed_details", {"JobId": "j" * 36},
+                             {"Arn": f"arn:aws:iam::{ACCOUNT}:user/u{number}"})
+    for _ in range(admins):
+        stubber.add_response("get_service_last_accessed_details", {
+            "JobStatus": "COMPLETED", "JobCreationDate": CREATED, "JobCompletionDate": CREATED,
+            "ServicesLastAccessed": [{"ServiceName": "Amazon S3", "ServiceNamespace": "s3"}]})
     stubber.add_client_error("get_account_password_policy", "NoSuchEntity", http_status_code=404)
     return client, stubber, len(pages)
 
@@ -124,5 +140,8 @@ def test_calls_grow_only_with_authorization_detail_pages(user_count):
     assert calls.pop("GetAccountAuthorizationDetails") == pages
     assert calls == Counter({
         "GenerateCredentialReport": 1, "GetCredentialReport": 1, "ListRoles": 1,
-        "GetAccountSummary": 1, "GetAccountPasswordPolicy": 1, "LookupEvents": 1,
+        "GetAccountSummary": 1, "ListVirtualMFADevices": 1, "GetAccountPasswordPolicy": 1,
+        "LookupEvents": 1,
+        # only the three admins are asked about, whatever the number of users
+        "GenerateServiceLastAccessedDetails": 3, "GetServiceLastAccessedDetails": 3,
     })

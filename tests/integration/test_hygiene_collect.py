@@ -12,8 +12,9 @@ from botocore.stub import Stubber
 
 from aws.cloudtrail import RateLimiter
 from aws.collect import collect_snapshot
-from aws.hygiene import fetch_credential_report
+from aws.hygiene import fetch_credential_report, fetch_service_last_accessed
 from domain.hygiene import Severity, Thresholds, run_checks
+from tests.digest_seed import answer_last_accessed
 
 ACCOUNT = "123456789012"
 ADMIN_DOC = {"Version": "2012-10-17",
@@ -64,6 +65,7 @@ def cloudtrail_denied():
 
 
 def collect(iam, cloudtrail, sleeps: list | None = None, **options):
+    answer_last_accessed(iam)  # moto lacks it
     sleeps = [] if sleeps is None else sleeps
     limiter = RateLimiter(2, clock=lambda: 0.0, sleep=sleeps.append)
     return collect_snapshot(iam, cloudtrail, now=datetime.now(UTC), sleep=sleeps.append,
@@ -219,3 +221,59 @@ def test_credential_report_that_never_completes_is_a_missing_source(cloudtrail_d
     assert sleeps == [2.0, 4.0, 8.0, 16.0, 30.0, 30.0, 30.0]
     assert str(snapshot.missing[0]) == "IAM credential report: still being generated after 8 polls"
     assert snapshot.credential_report is None and snapshot.password_policy_read
+
+
+ADMIN_ARN = f"arn:aws:iam::{ACCOUNT}:user/alice"
+
+
+def test_service_last_accessed_polls_each_job_and_reads_every_page():
+    iam, stubber = stubbed_iam()
+    stubber.add_response("generate_service_last_accessed_details", {"JobId": "a" * 36},
+                         {"Arn": ADMIN_ARN})
+    stubber.add_response("get_service_last_accessed_details", {
+        "JobStatus": "IN_PROGRESS", "JobCreationDate": datetime(2026, 1, 1, tzinfo=UTC),
+        "JobCompletionDate": datetime(2026, 1, 1, tzinfo=UTC), "ServicesLastAccessed": []},
+        {"JobId": "a" * 36, "MaxItems": 1000})
+    stubber.add_response("get_service_last_accessed_details", {
+        "JobStatus": "COMPLETED", "JobCreationDate": datetime(2026, 1, 1, tzinfo=UTC),
+        "JobCompletionDate": datetime(2026, 1, 1, tzinfo=UTC), "IsTruncated": True,
+        "Marker": "m", "ServicesLastAccessed": [
+            {"ServiceName": "Amazon S3", "ServiceNamespace": "s3",
+             "LastAuthenticated": datetime(2026, 1, 1, tzinfo=UTC)}]})
+    stubber.add_response("get_service_last_accessed_details", {
+        "JobStatus": "COMPLETED", "JobCreationDate": datetime(2026, 1, 1, tzinfo=UTC),
+        "JobCompletionDate": datetime(2026, 1, 1, tzinfo=UTC), "IsTruncated": False,
+        "ServicesLastAccessed": [{"ServiceName": "Amazon EC2", "ServiceNamespace": "ec2"}]},
+        {"JobId": "a" * 36, "MaxItems": 1000, "Marker": "m"})
+    sleeps: list[float] = []
+    with stubber:
+        [entry] = fetch_service_last_accessed(iam, [ADMIN_ARN], sleep=sleeps.append)
+    assert sleeps == [1.0]
+    assert [(s.namespace, s.last_used is not None) for s in entry.services] == [
+        ("s3", True), ("ec2", False)]
+
+
+def test_refused_last_accessed_data_is_a_named_missing_source(aws, cloudtrail_denied):
+    iam = aws.client("iam")
+    seed_account(iam)
+    iam.meta.events.register_first("before-call.*.*",
+                                   refuse("GenerateServiceLastAccessedDetails"))
+    snapshot = collect_snapshot(iam, cloudtrail_denied, now=datetime.now(UTC),
+                                sleep=lambda _: None, rate_limiter=RateLimiter(
+                                    2, clock=lambda: 0.0, sleep=lambda _: None))
+    assert "IAM service last-accessed data: AccessDenied" in [str(m) for m in snapshot.missing]
+    assert snapshot.last_accessed is None and snapshot.authorization is not None
+    found = by_check(run_checks(snapshot, Thresholds(), now=datetime.now(UTC)))
+    assert "iam.full_admin" in found and "iam.unused_permissions" not in found
+
+
+def test_last_accessed_is_asked_only_about_admins_and_can_be_turned_off(aws, cloudtrail_denied):
+    iam = aws.client("iam")
+    seed_account(iam)
+    asked = answer_last_accessed(iam, {ADMIN_ARN: {"ec2": None}})
+    snapshot = collect(iam, cloudtrail_denied)
+    assert sorted(asked) == [ADMIN_ARN, f"arn:aws:iam::{ACCOUNT}:user/bob"]
+    assert [e.arn for e in snapshot.last_accessed if e.services] == [ADMIN_ARN]
+    asked.clear()
+    assert collect(iam, cloudtrail_denied, service_last_accessed=False).last_accessed is None
+    assert asked == []

@@ -52,7 +52,8 @@ def root_row(**changes) -> CredentialReportRow:
 
 
 def user(name: str, **changes) -> IamUser:
-    return IamUser(name, f"arn:aws:iam::{ACCOUNT}:user/{name}", "/", days_ago(400), **changes)
+    created = changes.pop("created", days_ago(400))
+    return IamUser(name, f"arn:aws:iam::{ACCOUNT}:user/{name}", "/", created, **changes)
 
 
 def role(name: str, trust: dict | None = None, **changes) -> IamRole:

@@ -228,7 +228,7 @@ FORBIDDEN_IMPORTS = ("boto3", "botocore", "slack_bolt", "slack_sdk", "sqlite_uti
                      "apscheduler", "aws")
 
 
-@pytest.mark.parametrize("module", sorted(pathlib.Path("domain").glob("hygiene*.py")))
+@pytest.mark.parametrize("module", sorted(pathlib.Path("domain/hygiene").glob("*.py")))
 def test_hygiene_domain_is_pure(module):
     tree = ast.parse(module.read_text())
     imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)

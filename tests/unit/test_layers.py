@@ -18,10 +18,6 @@ FORBIDDEN = {
     "services": FRAMEWORKS | ENTRY | {"aws", "storage", "handlers"},
     "handlers": ENTRY | {"aws", "storage", "boto3", "botocore", "sqlite_utils", "sqlite3"},
 }
-# Still reading AWS and storage directly until rotation and the digest take their ports.
-NOT_YET_ON_PORTS: set[str] = set()
-# Known cycle, removed when the hygiene checks become one package.
-KNOWN_CYCLE_PREFIX = "domain.hygiene"
 
 
 def imports_of(path: pathlib.Path) -> set[str]:
@@ -49,8 +45,6 @@ def test_each_layer_imports_only_what_is_below_it():
     problems = []
     for layer, forbidden in FORBIDDEN.items():
         for path in sorted((ROOT / layer).rglob("*.py")):
-            if str(path.relative_to(ROOT)) in NOT_YET_ON_PORTS:
-                continue
             for name in sorted(imports_of(path)):
                 if name.split(".")[0] in forbidden:
                     problems.append(f"{path.relative_to(ROOT)} imports {name}")
@@ -68,8 +62,7 @@ def test_no_import_cycle():
     modules = project_modules()
     graph = {name: {m for m in imports_of(path) if m in modules and m != name}
              for name, path in modules.items()}
-    cycles = [c for c in strongly_connected(graph) if len(c) > 1
-              and not all(m.startswith(KNOWN_CYCLE_PREFIX) for m in c)]
+    cycles = [c for c in strongly_connected(graph) if len(c) > 1]
     assert cycles == []
 
 

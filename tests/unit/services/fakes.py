@@ -169,8 +169,8 @@ class FakeAccountData:
         self.refuse_identity = refuse_identity
         self.snapshots: list[tuple[datetime, str | None]] = []
 
-    def snapshot(self, now: datetime, *, account_id: str | None,
-                 cloudtrail_bucket: str | None) -> Any:
+    def snapshot(self, now: datetime, *, account_id: str | None, cloudtrail_bucket: str | None,
+                 service_last_accessed: bool = True) -> Any:
         from domain.hygiene import AccountSnapshot
 
         self.snapshots.append((now, account_id))

@@ -1,16 +1,27 @@
-"""IAM hygiene digest model: account snapshot, thresholds, findings and the check runner."""
+"""What the hygiene digest reads: one account snapshot, typed from IAM and CloudTrail."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 ROOT_USER = "<root_account>"
 SERVICE_LINKED_ROLE_PATH = "/aws-service-role/"
 TRAIL_WINDOW = timedelta(hours=24)
+CLOCK_FORMAT = "%H:%M"
+MOMENT_FORMAT = f"%Y-%m-%d {CLOCK_FORMAT} UTC"
+
+
+def moment(at: datetime) -> str:
+    """The one way the digest writes a time: '2026-06-01 14:02 UTC'."""
+    return at.strftime(MOMENT_FORMAT)
+
+
+def time_span(first: datetime, last: datetime) -> str:
+    """'2026-06-01 14:02-14:40 UTC'."""
+    return f"{moment(first).removesuffix(' UTC')}-{last.strftime(CLOCK_FORMAT)} UTC"
 
 
 @dataclass(frozen=True)
@@ -65,7 +76,13 @@ class AccessKeySlot:
 
     @property
     def name(self) -> str:
+        """The slot's column name, kept as a finding's subject: 'access_key_1'."""
         return f"access_key_{self.slot}"
+
+    @property
+    def label(self) -> str:
+        """The key in words: 'access key 1'."""
+        return f"access key {self.slot}"
 
 
 @dataclass(frozen=True)
@@ -104,6 +121,7 @@ class IamUser:
     attached_policies: tuple[AttachedPolicy, ...] = ()
     inline_policies: tuple[InlinePolicy, ...] = ()
     tags: Mapping[str, str] = field(default_factory=dict)
+    permissions_boundary: str | None = None
 
 
 @dataclass(frozen=True)
@@ -129,6 +147,7 @@ class IamRole:
     attached_policies: tuple[AttachedPolicy, ...] = ()
     inline_policies: tuple[InlinePolicy, ...] = ()
     tags: Mapping[str, str] = field(default_factory=dict)
+    permissions_boundary: str | None = None
 
     @property
     def is_service_linked(self) -> bool:
@@ -143,6 +162,11 @@ class ManagedPolicy:
     arn: str
     default_version_id: str
     document: dict[str, Any]
+    attachment_count: int | None = None
+
+    @property
+    def is_aws_managed(self) -> bool:
+        return self.arn.startswith("arn:aws:iam::aws:policy/")
 
 
 @dataclass(frozen=True)
@@ -219,6 +243,22 @@ class MissingSource:
 
 
 @dataclass(frozen=True)
+class ServiceUse:
+    """One service a principal's policies grant, and when it last used it (None: never)."""
+
+    namespace: str
+    last_used: datetime | None
+
+
+@dataclass(frozen=True)
+class ServiceLastAccess:
+    """IAM's service last-accessed data for one user or role."""
+
+    arn: str
+    services: tuple[ServiceUse, ...]
+
+
+@dataclass(frozen=True)
 class AccountSnapshot:
     """Everything collected for one digest; a None source was not read (see `missing`)."""
 
@@ -231,114 +271,11 @@ class AccountSnapshot:
     password_policy_read: bool = False
     events: tuple[TrailEvent, ...] = ()
     events_read: bool = False
+    virtual_mfa_arns: frozenset[str] | None = None
+    last_accessed: tuple[ServiceLastAccess, ...] | None = None
     missing: tuple[MissingSource, ...] = ()
 
     def user_tags(self, user_name: str) -> Mapping[str, str]:
         """Tags of an IAM user, used to find the Slack owner of a finding."""
         users = self.authorization.users if self.authorization else ()
         return next((user.tags for user in users if user.name == user_name), {})
-
-
-class Severity(StrEnum):
-    CRITICAL = "critical"
-    HIGH = "high"
-    MEDIUM = "medium"
-    LOW = "low"
-
-    @property
-    def rank(self) -> int:
-        return list(Severity).index(self)
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who a finding is about: kind is root, user, role or account."""
-
-    kind: str
-    name: str
-    arn: str
-
-
-@dataclass(frozen=True)
-class Finding:
-    check_id: str
-    severity: Severity
-    title: str
-    principals: tuple[Principal, ...]
-    detail: str
-    remediation: str
-    iam_user_name: str | None = None
-    subject: str = ""
-
-    @property
-    def key(self) -> str:
-        """Stable identity across days: check id, principals and subject (such as a key slot)."""
-        who = "+".join(sorted(p.arn or p.name for p in self.principals))
-        return f"{self.check_id}|{who}|{self.subject}" if self.subject else f"{self.check_id}|{who}"
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """Digest settings; the password baseline follows the CIS AWS benchmark."""
-
-    unused_after_days: int = 90
-    key_max_age_days: int = 90
-    key_expiry_warning_days: int = 7
-    min_admins: int = 2
-    max_admins: int = 5
-    password_min_length: int = 14
-    password_require_symbols: bool = True
-    password_require_numbers: bool = True
-    password_require_uppercase: bool = True
-    password_require_lowercase: bool = True
-    password_max_age_days: int = 90
-    password_reuse_prevention: int = 24
-    password_hard_expiry: bool = False
-    denied_spike_min_events: int = 10
-    denied_spike_factor: float = 3.0
-
-
-@dataclass(frozen=True)
-class CheckContext:
-    """What every check reads: the snapshot, the settings and the inputs from config."""
-
-    snapshot: AccountSnapshot
-    thresholds: Thresholds
-    now: datetime
-    role_grant_limits: Mapping[str, int]
-    gatehouse_principal_arns: frozenset[str]
-    denied_baseline: Mapping[str, int]
-
-    @property
-    def account(self) -> Principal:
-        account_id = self.snapshot.account_id or "unknown"
-        return Principal("account", account_id, f"arn:aws:iam::{account_id}:root")
-
-
-def run_checks(
-    snapshot: AccountSnapshot,
-    thresholds: Thresholds,
-    *,
-    now: datetime,
-    role_grant_limits: Mapping[str, int] | None = None,
-    gatehouse_principal_arns: frozenset[str] | set[str] | tuple[str, ...] = (),
-    denied_baseline: Mapping[str, int] | None = None,
-) -> list[Finding]:
-    """Run every check that has its data; findings sorted by severity, then key.
-
-    `role_grant_limits` maps role ARN to the longest grant configured, in seconds;
-    `denied_baseline` maps principal ARN (the role's ARN for assumed-role sessions) to
-    its AccessDenied count over the past 7 days.
-    """
-    # The check modules import this module's models, so they are imported here.
-    from domain.hygiene_checks import CREDENTIAL_CHECKS
-    from domain.hygiene_policy_checks import AUTHORIZATION_CHECKS
-    from domain.hygiene_trail_checks import TRAIL_CHECKS
-
-    context = CheckContext(
-        snapshot, thresholds, now, role_grant_limits or {},
-        frozenset(gatehouse_principal_arns), denied_baseline or {},
-    )
-    checks = CREDENTIAL_CHECKS + AUTHORIZATION_CHECKS + TRAIL_CHECKS
-    findings = [finding for check in checks for finding in check(context)]
-    return sorted(findings, key=lambda f: (f.severity.rank, f.key))

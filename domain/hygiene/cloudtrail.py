@@ -5,14 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 
-from domain.hygiene import (
-    TRAIL_WINDOW,
-    CheckContext,
-    Finding,
-    Principal,
-    Severity,
-    TrailEvent,
-)
+from domain.hygiene.findings import CheckContext, Finding, Principal, Severity
+from domain.hygiene.model import TRAIL_WINDOW, TrailEvent, time_span
 
 DENIED_ERROR_CODES = frozenset({
     "AccessDenied", "AccessDeniedException", "UnauthorizedOperation",
@@ -21,7 +15,7 @@ DENIED_ERROR_CODES = frozenset({
 IAM_EVENT_SOURCE = "iam.amazonaws.com"
 READ_EVENT_PREFIXES = ("Get", "List", "Generate", "Simulate")
 PRINCIPAL_KINDS = {"IAMUser": "user", "AssumedRole": "role", "Root": "root"}
-BASELINE_DAYS = 7
+BASELINE_DAYS = 7  # days of AccessDenied history a spike is measured against
 
 
 def events_in_window(context: CheckContext) -> list[TrailEvent]:
@@ -59,8 +53,7 @@ def _summary(events: list[TrailEvent]) -> str:
     names = ", ".join(sorted({e.event_name for e in events}))
     ips = ", ".join(sorted({e.source_ip for e in events if e.source_ip})) or "unknown IPs"
     first, last = min(e.time for e in events), max(e.time for e in events)
-    return (f"{len(events)} event(s) ({names}) from {ips}, "
-            f"{first:%Y-%m-%d %H:%M}-{last:%H:%M} UTC")
+    return f"{len(events)} event(s) ({names}) from {ips}, {time_span(first, last)}"
 
 
 def check_root_activity(context: CheckContext) -> list[Finding]:
@@ -116,7 +109,8 @@ def _denied_spike(context: CheckContext, actor: str, count: int) -> str | None:
     daily = context.denied_baseline.get(actor, 0) / BASELINE_DAYS
     if count < t.denied_spike_min_events or count <= t.denied_spike_factor * daily:
         return None
-    return f"{count} denied calls in 24 h against a 7-day average of {daily:.1f} a day"
+    return (f"{count} denied calls in 24 h against a {BASELINE_DAYS}-day average of "
+            f"{daily:.1f} a day")
 
 
 def check_access_denied_spikes(context: CheckContext) -> list[Finding]:

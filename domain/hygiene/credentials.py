@@ -5,16 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from domain.hygiene import (
-    AccessKeySlot,
-    CheckContext,
-    CredentialReportRow,
-    Finding,
-    PasswordPolicy,
-    Principal,
-    Severity,
-    Thresholds,
-)
+from domain.hygiene.findings import CheckContext, Finding, Principal, Severity, Thresholds
+from domain.hygiene.model import AccessKeySlot, CredentialReportRow, PasswordPolicy, moment
 
 
 def _age_days(now: datetime, then: datetime) -> int:
@@ -77,8 +69,8 @@ def check_root_recent_use(context: CheckContext) -> list[Finding]:
         return []
     since = context.now - timedelta(days=1)
     uses = [("password", root.password_last_used)]
-    uses += [(key.name, key.last_used) for key in root.access_keys()]
-    recent = [f"{what} at {when:%Y-%m-%d %H:%M} UTC"
+    uses += [(key.label, key.last_used) for key in root.access_keys()]
+    recent = [f"{what} at {moment(when)}"
               for what, when in uses if when and when >= since]
     if not recent:
         return []
@@ -171,11 +163,13 @@ def idle_reason(
     return f"never used since it was created on {created:%Y-%m-%d} ({days} days ago)"
 
 
-def _unused_finding(row: CredentialReportRow, what: str, why: str, remediation: str) -> Finding:
+def _unused_finding(
+    row: CredentialReportRow, subject: str, label: str, why: str, remediation: str
+) -> Finding:
     return Finding(
-        "user.unused_credential", Severity.MEDIUM, f"{row.user}: unused {what.replace('_', ' ')}",
-        (_user(row),), f"The {what.replace('_', ' ')} was {why}.", remediation,
-        iam_user_name=row.user, subject=what,
+        "user.unused_credential", Severity.MEDIUM, f"{row.user}: unused {label}",
+        (_user(row),), f"The {label} was {why}.", remediation,
+        iam_user_name=row.user, subject=subject,
     )
 
 
@@ -186,13 +180,13 @@ def check_unused_credentials(context: CheckContext) -> list[Finding]:
         why = idle_reason(now, row.password_last_used, set_on, limit)
         if row.password_enabled and why:
             findings.append(_unused_finding(
-                row, "password", why, "Remove the console password: "
+                row, "password", "password", why, "Remove the console password: "
                 f"aws iam delete-login-profile --user-name {row.user}"))
         for key in (k for k in row.access_keys() if k.active):
             why = idle_reason(now, key.last_used, key.last_rotated, limit)
             if why:
                 findings.append(_unused_finding(
-                    row, key.name, why, "Deactivate, then delete the key: aws iam "
+                    row, key.name, key.label, why, "Deactivate, then delete the key: aws iam "
                     f"update-access-key --user-name {row.user} --access-key-id <id> "
                     "--status Inactive"))
     return findings
@@ -207,13 +201,13 @@ def _key_age_finding(
     rotate = f"Rotate it: /access rotate-key (as {row.user}'s owner)."
     if age > t.key_max_age_days:
         return Finding("user.access_key_too_old", Severity.MEDIUM,
-                       f"{row.user}: {key.name} is {age} days old", (_user(row),),
+                       f"{row.user}: {key.label} is {age} days old", (_user(row),),
                        f"Created {key.last_rotated:%Y-%m-%d}; the limit is {t.key_max_age_days} "
                        "days.", rotate, iam_user_name=row.user, subject=key.name)
     if age >= t.key_max_age_days - t.key_expiry_warning_days:
         left = t.key_max_age_days - age
         return Finding("user.access_key_expiring", Severity.LOW,
-                       f"{row.user}: {key.name} reaches the age limit in {left} days",
+                       f"{row.user}: {key.label} reaches the age limit in {left} days",
                        (_user(row),), f"Created {key.last_rotated:%Y-%m-%d}; the limit is "
                        f"{t.key_max_age_days} days.", rotate, iam_user_name=row.user,
                        subject=key.name)
@@ -237,8 +231,31 @@ def check_two_active_keys(context: CheckContext) -> list[Finding]:
     ) for row in _user_rows(context) if row.access_key_1_active and row.access_key_2_active]
 
 
+def check_root_key_age_and_use(context: CheckContext) -> list[Finding]:
+    """Root's own keys judged like any user's: too old, or unused."""
+    root, t, findings = _root_row(context), context.thresholds, []
+    for key in (k for k in (root.access_keys() if root else ()) if k.active):
+        age = _age_days(context.now, key.last_rotated) if key.last_rotated else None
+        if age is not None and age > t.key_max_age_days:
+            findings.append(Finding(
+                "root.access_key_too_old", Severity.CRITICAL,
+                f"Root user's access key {key.slot} is {age} days old", (_root(context),),
+                f"Created {key.last_rotated:%Y-%m-%d}; the limit is {t.key_max_age_days} days.",
+                "Delete root's access keys (sign in as root > Security credentials); "
+                "automation belongs on IAM roles.", subject=key.name))
+        why = idle_reason(context.now, key.last_used, key.last_rotated, t.unused_after_days)
+        if why:
+            findings.append(Finding(
+                "root.unused_access_key", Severity.HIGH,
+                f"Root user's access key {key.slot} is unused", (_root(context),),
+                f"Root's access key {key.slot} was {why}: nothing needs it.",
+                "Delete it now (sign in as root > Security credentials).", subject=key.name))
+    return findings
+
+
 CREDENTIAL_CHECKS: tuple[Callable[[CheckContext], list[Finding]], ...] = (
-    check_root_mfa, check_root_access_keys, check_root_recent_use, check_password_policy,
+    check_root_mfa, check_root_access_keys, check_root_recent_use, check_root_key_age_and_use,
+    check_password_policy,
     check_console_without_mfa, check_unused_credentials, check_access_key_age,
     check_two_active_keys,
 )
