@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 
@@ -9,6 +10,8 @@ import boto3
 import pytest
 import requests
 from moto.server import ThreadedMotoServer
+
+from logs import QUIET_LOGGERS, setup_logging
 
 
 @pytest.fixture(scope="session")
@@ -47,3 +50,29 @@ class AwsSandbox:
 
 
 os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+
+
+@pytest.fixture
+def captured_logs():
+    """Every log line, at DEBUG, as the bot writes them in production (JSON on stderr)."""
+    lines = io.StringIO()
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level,
+             {name: logging.getLogger(name).level for name in QUIET_LOGGERS})
+    setup_logging("DEBUG", stream=lines)
+    yield lines
+    root.handlers[:], root.level = saved[0], saved[1]
+    for name, level in saved[2].items():
+        logging.getLogger(name).setLevel(level)
+
+
+def issued_by_sts(gh) -> list[str]:
+    """Secret keys and session tokens as STS returned them to a running bot, whatever became
+    of them afterwards."""
+    seen: list[str] = []
+
+    def keep(parsed, **_):
+        credentials = parsed.get("Credentials") or {}
+        seen.extend(credentials[k] for k in ("SecretAccessKey", "SessionToken") if k in credentials)
+    gh.runtime.aws_grants.clients.sts().meta.events.register("after-call.sts.AssumeRole", keep)
+    return seen

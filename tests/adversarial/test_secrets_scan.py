@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import json
-import logging
 from pathlib import Path
 
 import boto3
@@ -12,9 +10,9 @@ import pytest
 from botocore.awsrequest import AWSResponse
 
 from aws.account_data import AwsAccountData
-from logs import QUIET_LOGGERS, setup_logging
 from tests.adversarial.aws_faults import AwsFaults
 from tests.adversarial.checks import handed_out, outside_dms, secrets_in, settle
+from tests.conftest import issued_by_sts
 from tests.digest_seed import DigestClients
 from tests.e2e.conftest import ADMIN, DEV, DEV2, LEAD, OTHER, PROD_APPROVALS, base_config
 
@@ -51,31 +49,6 @@ def with_rotation_and_digest(gh) -> None:
     feature.service.source = AwsAccountData(clients, sleep=lambda _: None)
 
 
-@pytest.fixture
-def captured_logs():
-    """Every log line, at DEBUG, as the bot writes them in production (JSON on stderr)."""
-    lines = io.StringIO()
-    root = logging.getLogger()
-    saved = (root.handlers[:], root.level,
-             {name: logging.getLogger(name).level for name in QUIET_LOGGERS})
-    setup_logging("DEBUG", stream=lines)
-    yield lines
-    root.handlers[:], root.level = saved[0], saved[1]
-    for name, level in saved[2].items():
-        logging.getLogger(name).setLevel(level)
-
-
-def issued_by_sts(gh) -> list[str]:
-    """Secret keys and session tokens as STS returned them, whatever became of them."""
-    seen: list[str] = []
-
-    def keep(parsed, **_):
-        credentials = parsed.get("Credentials") or {}
-        seen.extend(v for k, v in credentials.items()
-                    if k in ("SecretAccessKey", "SessionToken"))
-    gh.runtime.aws_clients.sts().meta.events.register("after-call.sts.AssumeRole",
-                                                                 keep)
-    return seen
 
 
 def approve(gh, number: int, channel: str = "C0APPROVALS", by: str = LEAD) -> None:

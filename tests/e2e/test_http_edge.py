@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import logging
 import time
 
 import pytest
@@ -11,24 +9,12 @@ import requests
 
 from fake_services.slack_signing import sign, signed_headers
 from http_app import MAX_BODY_BYTES, signature_problem
-from logs import QUIET_LOGGERS, setup_logging
 from tests.e2e.conftest import DEV, SECRET
 
 MARKER = "planted-body-marker"
 FORM = "application/x-www-form-urlencoded"
 
 
-@pytest.fixture
-def captured_logs():
-    lines = io.StringIO()
-    root = logging.getLogger()
-    saved = (root.handlers[:], root.level,
-             {name: logging.getLogger(name).level for name in QUIET_LOGGERS})
-    setup_logging("DEBUG", stream=lines)
-    yield lines
-    root.handlers[:], root.level = saved[0], saved[1]
-    for name, level in saved[2].items():
-        logging.getLogger(name).setLevel(level)
 
 
 def post(gh, body: str | bytes, headers: dict[str, str]) -> requests.Response:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import json
-import logging
 import socket
 import threading
 import urllib.parse
@@ -15,7 +13,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 import aws.console
-from logs import QUIET_LOGGERS, setup_logging
+from tests.conftest import issued_by_sts
 from tests.e2e.conftest import DEV, LEAD
 
 FAILURES = ["bad-url", "refused", "http-500", "malformed-json", "timeout"]
@@ -68,28 +66,6 @@ def broken_federation():
     fake.close()
 
 
-@pytest.fixture
-def captured_logs():
-    """Every log line at DEBUG, as the bot writes them in production."""
-    lines = io.StringIO()
-    root = logging.getLogger()
-    saved = (root.handlers[:], root.level,
-             {name: logging.getLogger(name).level for name in QUIET_LOGGERS})
-    setup_logging("DEBUG", stream=lines)
-    yield lines
-    root.handlers[:], root.level = saved[0], saved[1]
-    for name, level in saved[2].items():
-        logging.getLogger(name).setLevel(level)
-
-
-def issued_by_sts(gh) -> list[str]:
-    seen: list[str] = []
-
-    def keep(parsed, **_):
-        credentials = parsed.get("Credentials") or {}
-        seen.extend(credentials[k] for k in ("SecretAccessKey", "SessionToken") if k in credentials)
-    gh.runtime.aws_grants.clients.sts().meta.events.register("after-call.sts.AssumeRole", keep)
-    return seen
 
 
 def spellings(secret: str) -> set[str]:
