@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
+from urllib.parse import parse_qs
 
 import boto3
 import moto.core.responses
@@ -36,20 +38,60 @@ class _KnownEmulatorGaps(logging.Filter):
         return "has not been implemented" not in record.getMessage()
 
 
-class CloudTrailStandIn:
-    """moto does not emulate CloudTrail LookupEvents (each call fails after retries, which
-    slows every digest); the sandbox's account answers it at once, with no events."""
+class EmulatorGaps:
+    """Answers, at once, the calls moto does not emulate and the digest makes: CloudTrail
+    LookupEvents (no events) and IAM's service last-accessed data (every service the
+    principal may use, last used `last_used_days` ago by the sandbox clock: a demo account
+    that never used most of what it is granted). Each would otherwise fail after retries."""
 
-    OPERATION = "CloudTrail_20131101.LookupEvents"  # the end of the X-Amz-Target header
+    LOOKUP_EVENTS = "CloudTrail_20131101.LookupEvents"  # the end of the X-Amz-Target header
+    IAM_XMLNS = "https://iam.amazonaws.com/doc/2010-05-08/"
+    DEMO_SERVICES = (("s3", 2), ("ec2", None), ("kms", None), ("iam", 400))
 
-    def __init__(self, app: Callable[..., Any]) -> None:
+    def __init__(self, app: Callable[..., Any], clock: Clock) -> None:
         self.app = app
+        self.clock = clock
+        self.jobs: list[str] = []
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        if str(environ.get("HTTP_X_AMZ_TARGET", "")).endswith(self.OPERATION):
+        if str(environ.get("HTTP_X_AMZ_TARGET", "")).endswith(self.LOOKUP_EVENTS):
             start_response("200 OK", [("Content-Type", "application/x-amz-json-1.1")])
             return [b'{"Events": []}']
+        form = self._form(environ)
+        action = form.get("Action", "")
+        if action == "GenerateServiceLastAccessedDetails":
+            self.jobs.append(form.get("Arn", ""))
+            job_id = f"{len(self.jobs) - 1:036d}"  # AWS's job ids are 36 characters long
+            return self._xml(start_response, action, f"<JobId>{job_id}</JobId>")
+        if action == "GetServiceLastAccessedDetails":
+            return self._xml(start_response, action, self._last_accessed())
         return self.app(environ, start_response)
+
+    @staticmethod
+    def _form(environ: dict[str, Any]) -> dict[str, str]:
+        """The query-protocol form of an IAM/STS call; the body is put back for moto."""
+        if "x-www-form-urlencoded" not in str(environ.get("CONTENT_TYPE", "")):
+            return {}
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input"] = io.BytesIO(body)
+        return {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+
+    def _last_accessed(self) -> str:
+        now = self.clock().astimezone(timezone.utc)
+        members = "".join(
+            f"<member><ServiceName>{name}</ServiceName><ServiceNamespace>{name}"
+            "</ServiceNamespace>"
+            + (f"<LastAuthenticated>{(now - timedelta(days=days)):%Y-%m-%dT%H:%M:%SZ}"
+               "</LastAuthenticated>" if days is not None else "")
+            + "</member>" for name, days in self.DEMO_SERVICES)
+        return (f"<JobStatus>COMPLETED</JobStatus><IsTruncated>false</IsTruncated>"
+                f"<ServicesLastAccessed>{members}</ServicesLastAccessed>")
+
+    def _xml(self, start_response: Callable[..., Any], action: str, result: str) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/xml")])
+        return [(f'<{action}Response xmlns="{self.IAM_XMLNS}"><{action}Result>{result}'
+                 f"</{action}Result><ResponseMetadata><RequestId>sandbox</RequestId>"
+                 f"</ResponseMetadata></{action}Response>").encode()]
 
 
 def follow_clock(clock: Clock) -> Callable[[], None]:
@@ -85,7 +127,7 @@ def start_aws(clock: Clock, stops: list[Callable[[], Any]]) -> str:
     server = ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)
     server.start()
     stops.append(server.stop)
-    server._server.app = CloudTrailStandIn(server._server.app)  # werkzeug reads it per request
+    server._server.app = EmulatorGaps(server._server.app, clock)  # werkzeug reads it per request
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
     for name in [n for n in os.environ if n.startswith("AWS_")]:

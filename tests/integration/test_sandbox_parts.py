@@ -4,6 +4,7 @@ and the clock buttons' daily digest."""
 import json
 from datetime import datetime, timedelta, timezone
 
+import boto3
 import pytest
 import requests
 
@@ -131,3 +132,29 @@ def test_a_failing_daily_digest_does_not_break_the_clock_buttons():
     clock = ClockControl(now=Clock(), advance=lambda minutes: None, sweep=lambda: 0,
                          idle=lambda: True, daily=fail)
     assert clock.move(15)["digest"] is False
+
+
+def test_the_sandbox_answers_what_moto_lacks_and_passes_the_rest_through():
+    from moto.server import ThreadedMotoServer
+
+    from sandbox.emulated_aws import EmulatorGaps
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        server._server.app = EmulatorGaps(server._server.app, lambda: LATER)
+        host, port = server.get_host_and_port()
+        session = boto3.session.Session(aws_access_key_id="sandbox",
+                                        aws_secret_access_key="sandbox", region_name="us-east-1")
+        iam = session.client("iam", endpoint_url=f"http://{host}:{port}")
+        arn = iam.create_user(UserName="probe")["User"]["Arn"]  # moto still gets the body
+        job = iam.generate_service_last_accessed_details(Arn=arn)["JobId"]
+        details = iam.get_service_last_accessed_details(JobId=job)
+        trail = session.client("cloudtrail", endpoint_url=f"http://{host}:{port}")
+        assert trail.lookup_events(MaxResults=5)["Events"] == []
+    finally:
+        server.stop()
+    used = {s["ServiceNamespace"]: s.get("LastAuthenticated")
+            for s in details["ServicesLastAccessed"]}
+    assert details["JobStatus"] == "COMPLETED"
+    assert used["s3"] == LATER - timedelta(days=2) and used["ec2"] is None
