@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from urllib.parse import quote
@@ -97,6 +97,23 @@ class GroupLookup:
         """`@sre (S0SRE)`, or the bare id when the name is unknown."""
         name = self.names.get(group)
         return f"@{name} ({group})" if name else group
+
+
+class GroupUnreadable(Exception):
+    """A user group's members could not be read; the message says why (`missing_scope`)."""
+
+
+def read_groups(groups: Iterable[str], fetch: Callable[[str], Iterable[str]],
+                names: Mapping[str, str] | None = None) -> GroupLookup:
+    """Read each group's members now with `fetch`, which raises GroupUnreadable when it cannot."""
+    members: dict[str, frozenset[str]] = {}
+    unreadable: dict[str, str] = {}
+    for group in sorted(set(groups)):
+        try:
+            members[group] = frozenset(fetch(group))
+        except GroupUnreadable as exc:
+            unreadable[group] = str(exc) or "unreadable"
+    return GroupLookup(members, unreadable, dict(names or {}))
 
 
 @dataclass(frozen=True)

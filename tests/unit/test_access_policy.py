@@ -12,6 +12,7 @@ from domain.access_policy import (
     AutoApproval,
     BreakGlass,
     GroupLookup,
+    GroupUnreadable,
     Principals,
     Ticket,
     check_break_glass,
@@ -21,6 +22,7 @@ from domain.access_policy import (
     deciders,
     find_ticket,
     membership,
+    read_groups,
     ticket_link,
     ticket_rule_problems,
     time_left,
@@ -62,6 +64,18 @@ def test_membership_says_through_what():
     assert membership(Principals.of(["U0ADA"]), "U0ADA", LOOKUP).via == "U0ADA"
     missing = membership(Principals.of(["S0GONE"]), "U0ADA", LOOKUP)
     assert not missing.member and missing.unread == ("S0GONE",)
+
+
+def test_read_groups_keeps_what_could_not_be_read_and_why():
+    def fetch(group):
+        if group == "S0GONE":
+            raise GroupUnreadable("no_such_subteam")
+        return ["U0ADA", "U0ADA"]
+
+    lookup = read_groups(["S0ENG", "S0GONE", "S0ENG"], fetch, {"S0ENG": "engineers"})
+    assert lookup.members == {"S0ENG": frozenset({"U0ADA"})}
+    assert lookup.unreadable == {"S0GONE": "no_such_subteam"}
+    assert lookup.label("S0ENG") == "@engineers (S0ENG)" and lookup.label("S0GONE") == "S0GONE"
 
 
 # -- who may request -------------------------------------------------------------------------
