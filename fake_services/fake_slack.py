@@ -189,8 +189,9 @@ class FakeSlack:
                  tz: str = "UTC", real_name: str | None = None) -> User:
         return self.workspace.add_user(user_id, name, email=email, tz=tz, real_name=real_name)
 
-    def add_usergroup(self, group_id: str, users: Iterable[str]) -> None:
-        self.workspace.add_usergroup(group_id, users)
+    def add_usergroup(self, group_id: str, users: Iterable[str], *, handle: str | None = None,
+                      name: str | None = None) -> None:
+        self.workspace.add_usergroup(group_id, users, handle=handle, name=name)
 
     def issue_trigger(self, user: str | None) -> str:
         return self.workspace.issue_trigger(user)

@@ -55,6 +55,7 @@ class SlackWebApi:
             "views.update": self.views_update,
             "views.publish": self.views_publish,
             "users.info": self.users_info,
+            "usergroups.list": self.usergroups_list,
             "usergroups.users.list": self.usergroups_users_list,
             "files.getUploadURLExternal": self.files_get_upload_url_external,
             "files.completeUploadExternal": self.files_complete_upload_external,
@@ -149,9 +150,16 @@ class SlackWebApi:
         user = self.workspace.user(_required(params, "user", "user_not_found"))
         return {"user": user.to_dict()}
 
+    def usergroups_list(self, params: Params) -> Params:
+        return {"usergroups": self.workspace.usergroups.listing(
+            include_users=_flag(params.get("include_users")),
+            include_count=_flag(params.get("include_count")),
+            include_disabled=_flag(params.get("include_disabled")))}
+
     def usergroups_users_list(self, params: Params) -> Params:
         group = _required(params, "usergroup", "no_such_subteam")
-        return {"users": self.workspace.usergroup_members(group)}
+        return {"users": self.workspace.usergroup_members(
+            group, include_disabled=_flag(params.get("include_disabled")))}
 
     # -- files -------------------------------------------------------------------------------
 
@@ -170,6 +178,11 @@ class SlackWebApi:
             entries, channel=channel or None, thread_ts=params.get("thread_ts") or None,
             initial_comment=params.get("initial_comment"))
         return {"files": [f.to_dict() for f in files]}
+
+
+def _flag(value: Any) -> bool:
+    """Slack booleans arrive as JSON booleans, or as `true`/`1` in forms and query strings."""
+    return value is True or str(value).lower() in ("1", "true")
 
 
 def _required(params: Params, name: str, error: str) -> str:

@@ -23,6 +23,7 @@ from fake_services.slack_models import (
     User,
     View,
 )
+from fake_services.slack_usergroups import UserGroupDirectory
 from fake_services.slack_views import ViewStore
 
 ChangeHook = Callable[[str], None]
@@ -45,7 +46,7 @@ class SlackWorkspace:
         self._version = 0
         self._ids = itertools.count(1)
         self._users: dict[str, User] = {}
-        self._usergroups: dict[str, list[str]] = {}
+        self.usergroups = UserGroupDirectory(self._lock, clock)
         self._last_ts = 0  # microseconds of the newest timestamp; never goes back
         self.view_store = ViewStore(self._lock, clock, self.new_id, self.notify)
         self._clear()
@@ -123,16 +124,14 @@ class SlackWorkspace:
         with self._lock:
             return list(self._users.values())
 
-    def add_usergroup(self, group_id: str, users: Iterable[str]) -> None:
-        with self._lock:
-            self._usergroups[group_id] = list(users)
+    def add_usergroup(self, group_id: str, users: Iterable[str], *, handle: str | None = None,
+                      name: str | None = None) -> None:
+        """Create a user group, or replace its members (a removal takes effect at once)."""
+        self.usergroups.put(group_id, users, handle=handle, name=name)
         self.notify("usergroup.added")
 
-    def usergroup_members(self, group_id: str) -> list[str]:
-        with self._lock:
-            if group_id not in self._usergroups:
-                raise SlackError("no_such_subteam")
-            return list(self._usergroups[group_id])
+    def usergroup_members(self, group_id: str, *, include_disabled: bool = False) -> list[str]:
+        return self.usergroups.members(group_id, include_disabled=include_disabled)
 
     @staticmethod
     def dm_channel(user_id: str) -> str:

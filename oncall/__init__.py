@@ -1,0 +1,1 @@
+"""On-call services consulted for auto-approval: PagerDuty."""
