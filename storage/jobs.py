@@ -6,7 +6,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from domain.jobs import Job
+from domain.jobs import Job, JobKind, JobPayload, payload_dict
 from storage.database import Store, from_iso, to_iso
 
 LEASE = timedelta(minutes=5)
@@ -22,21 +22,23 @@ class JobQueue:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def schedule(self, action: str, due_at: datetime, *, key: str, request_id: int | None = None,
-                 grant_id: int | None = None, payload: dict[str, Any] | None = None) -> None:
-        """Add a job, or move an unfinished one with the same action and key to `due_at`."""
+    def schedule(self, kind: JobKind, due_at: datetime, *, key: str,
+                 request_id: int | None = None, grant_id: int | None = None,
+                 payload: JobPayload | dict[str, Any] | None = None) -> None:
+        """Add a job, or move an unfinished one with the same kind and key to `due_at`."""
         with self.store.transaction() as conn:
             conn.execute(
                 "INSERT INTO jobs (action, due_at, key, request_id, grant_id, payload)"
                 " VALUES (?,?,?,?,?,?) ON CONFLICT (action, key) DO UPDATE SET"
                 " due_at=excluded.due_at, payload=excluded.payload, done_at=NULL,"
                 " claimed_at=NULL, attempts=0",
-                (action, to_iso(due_at), key, request_id, grant_id, json.dumps(payload or {})),
+                (str(kind), to_iso(due_at), key, request_id, grant_id,
+                 json.dumps(payload_dict(kind, payload))),
             )
 
-    def cancel(self, action: str, key: str, now: datetime) -> None:
+    def cancel(self, kind: JobKind, key: str, now: datetime) -> None:
         self.store.execute("UPDATE jobs SET done_at=? WHERE action=? AND key=? AND done_at IS NULL",
-                           (to_iso(now), action, key))
+                           (to_iso(now), str(kind), key))
 
     def due(self, now: datetime, limit: int = 200) -> list[Job]:
         rows = self.store.query(
@@ -66,8 +68,8 @@ class JobQueue:
             (to_iso(now + delay), error[:500], job.id),
         )
 
-    def pending(self, action: str | None = None) -> list[Job]:
-        where, params = ("AND action=?", (action,)) if action else ("", ())
+    def pending(self, kind: JobKind | None = None) -> list[Job]:
+        where, params = ("AND action=?", (str(kind),)) if kind else ("", ())
         rows = self.store.query(f"SELECT * FROM jobs WHERE done_at IS NULL {where} ORDER BY due_at",
                                 params)
         return [_job(row) for row in rows]
