@@ -26,6 +26,8 @@ class JobQueue:
                  request_id: int | None = None, grant_id: int | None = None,
                  payload: JobPayload | dict[str, Any] | None = None) -> None:
         """Add a job, or move an unfinished one with the same kind and key to `due_at`."""
+        # SQL: an upsert on the (action, key) constraint that also clears the lease and the
+        # done mark, which sqlite-utils' upsert (by primary key) cannot say.
         with self.store.transaction() as conn:
             conn.execute(
                 "INSERT INTO jobs (action, due_at, key, request_id, grant_id, payload)"
@@ -37,10 +39,12 @@ class JobQueue:
             )
 
     def cancel(self, kind: JobKind, key: str, now: datetime) -> None:
+        # SQL: a guarded update by (action, key) that leaves finished jobs as they were.
         self.store.execute("UPDATE jobs SET done_at=? WHERE action=? AND key=? AND done_at IS NULL",
                            (to_iso(now), str(kind), key))
 
     def due(self, now: datetime, limit: int = 200) -> list[Job]:
+        # SQL: walks the jobs_due (done_at, due_at) index and skips jobs under a live lease.
         rows = self.store.query(
             "SELECT * FROM jobs WHERE done_at IS NULL AND due_at <= ?"
             " AND (claimed_at IS NULL OR claimed_at <= ?) ORDER BY due_at, id LIMIT ?",
@@ -50,6 +54,7 @@ class JobQueue:
 
     def claim(self, job: Job, now: datetime) -> bool:
         """Take the job for this worker; False when another worker holds it."""
+        # SQL: the lease is one guarded update, checked by its row count.
         cursor = self.store.execute(
             "UPDATE jobs SET claimed_at=?, attempts=attempts+1 WHERE id=? AND done_at IS NULL"
             " AND due_at <= ? AND (claimed_at IS NULL OR claimed_at <= ?)",
@@ -59,19 +64,18 @@ class JobQueue:
 
     def finish(self, job: Job, now: datetime) -> None:
         """Mark the claimed job done, unless it was scheduled anew while it ran."""
+        # SQL: guarded by the claim, which `schedule` clears when it moves the job.
         self.store.execute("UPDATE jobs SET done_at=? WHERE id=? AND claimed_at IS NOT NULL",
                            (to_iso(now), job.id))
 
     def retry(self, job: Job, now: datetime, error: str, delay: timedelta) -> None:
-        self.store.execute(
-            "UPDATE jobs SET claimed_at=NULL, due_at=?, last_error=? WHERE id=?",
-            (to_iso(now + delay), error[:500], job.id),
-        )
+        self.store.update("jobs", job.id, {"claimed_at": None, "due_at": to_iso(now + delay),
+                                           "last_error": error[:500]})
 
     def pending(self, kind: JobKind | None = None) -> list[Job]:
-        where, params = ("AND action=?", (str(kind),)) if kind else ("", ())
-        rows = self.store.query(f"SELECT * FROM jobs WHERE done_at IS NULL {where} ORDER BY due_at",
-                                params)
+        where, params = ("done_at IS NULL AND action = ?", [str(kind)]) if kind else (
+            "done_at IS NULL", [])
+        rows = self.store.rows("jobs", where, params, order_by="due_at")
         return [_job(row) for row in rows]
 
 
