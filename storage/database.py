@@ -13,14 +13,10 @@ from typing import Any
 import sqlite_utils
 from sqlite_utils.db import NotFoundError
 
+from domain.text import ISO_FORMAT, iso_time
 from storage.schema import MIGRATIONS
 
-ISO_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-
-
-def to_iso(moment: datetime) -> str:
-    """A UTC timestamp that sorts as text, such as 2026-11-29T09:00:00Z."""
-    return moment.astimezone(timezone.utc).strftime(ISO_FORMAT)
+to_iso = iso_time  # every stored time: a UTC timestamp that sorts as text
 
 
 def from_iso(text: str | None) -> datetime | None:

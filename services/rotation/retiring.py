@@ -14,10 +14,10 @@ from domain.rotation import (
     Rotation,
     RotationState,
     find_key,
-    iso_time,
     stamp,
     used_since_new_key,
 )
+from domain.text import iso_time
 from services.rotation.ports import (
     IamKeys,
     JobQueue,
