@@ -33,6 +33,7 @@ from config import (
     load_config,
     load_environment,
 )
+from domain.jobs import JobKind
 from domain.requests import Kind
 from handlers.digest_listeners import DigestFeature, register_digest
 from handlers.digest_slack import SlackDigestPublisher
@@ -53,6 +54,7 @@ from services.rotation.ports import RotationSettings
 from services.rotation.recovery import KeyRecovery
 from services.rotation.retiring import KeyRetirer
 from services.rotation.shared import new_owner
+from services.sweep import AccessJobs, JobHandler
 from storage.audit import AuditLog
 from storage.database import Store, open_store
 from storage.digests import DigestStore
@@ -149,10 +151,12 @@ def build(env: Environment, config: Config, *, clock: Callable[[], datetime] | N
     notifier = SlackNotifier(client, config,
                              deciders=lambda request: gh.rules.decision_makers(request),
                              on_home_changed=lambda users: home.changed(users))
+    steps = _key_steps(config, clients, store, requests, jobs, audit, notifier)
     gh = Gatehouse.build(config=config, requests=requests, jobs=jobs, audit=audit, uow=store,
                          slack=notifier, aws=aws_grants, clock=clock,
+                         job_table=lambda access: job_table(access, steps),
                          activators={Kind.KEY: lambda request, now: keys.activate(request, now)})
-    keys = _rotation(config, clients, store, requests, jobs, audit, notifier, gh)
+    keys = _rotation(steps, store, requests, jobs, audit, notifier, gh)
     key_handlers = RotationHandlers(keys, gh.now, background, config.identity.iam_user_tag)
     digest = _digest_feature(config, store, audit, notifier, clients, gh, background)
     listeners = Listeners(gh, background,
@@ -182,10 +186,20 @@ def rotation_settings(config: Config) -> RotationSettings:
         protected_users=tuple(config.keys.protected_users))
 
 
-def _rotation(config: Config, clients: AwsClients, store: Store, requests: Repository,
-              jobs: JobQueue, audit: AuditLog, notifier: SlackNotifier,
-              gh: Gatehouse) -> RotationCommands:
-    """Key rotation: its stored jobs join the sweep; rotations left undelivered are resumed."""
+@dataclass(frozen=True)
+class KeySteps:
+    """Key rotation's parts that the sweep runs (recovery, retiring) and the issuer shares."""
+
+    settings: RotationSettings
+    iam: IamAccessKeys
+    rotations: RotationRepository
+    messages: SlackKeyMessages
+    recovery: KeyRecovery
+    retirer: KeyRetirer
+
+
+def _key_steps(config: Config, clients: AwsClients, store: Store, requests: Repository,
+               jobs: JobQueue, audit: AuditLog, notifier: SlackNotifier) -> KeySteps:
     settings = rotation_settings(config)
     iam = IamAccessKeys(clients, settings.iam_user_tag)
     rotations = RotationRepository(store, audit)
@@ -193,15 +207,40 @@ def _rotation(config: Config, clients: AwsClients, store: Store, requests: Repos
     recovery = KeyRecovery(rotations, iam, requests, notifier, jobs, store, new_owner(), messages,
                            settings.admins)
     retirer = KeyRetirer(rotations, iam, messages, notifier, jobs, store, settings)
+    return KeySteps(settings, iam, rotations, messages, recovery, retirer)
+
+
+def _rotation(steps: KeySteps, store: Store, requests: Repository, jobs: JobQueue,
+              audit: AuditLog, notifier: SlackNotifier, gh: Gatehouse) -> RotationCommands:
+    """Key rotation's commands; rotations an earlier run left undelivered are resumed."""
+    settings, messages = steps.settings, steps.messages
     guard = KeyMappingGuard(KeyMappingRepository(store, audit), messages, notifier, settings)
-    issuer = KeyIssuer(rotations, iam, messages, notifier, requests, jobs, store, settings,
-                       recovery, retirer, guard)
-    commands = RotationCommands(settings, rotations, iam, issuer, retirer, KeyRequests(requests),
-                                gh.access, requests, notifier, jobs, store, audit)
-    for action, handler in {**recovery.job_handlers(), **retirer.job_handlers()}.items():
-        gh.sweeper.register(action, handler)
-    recovery.resume(gh.now())
+    issuer = KeyIssuer(steps.rotations, steps.iam, messages, notifier, requests, jobs, store,
+                       settings, steps.recovery, steps.retirer, guard)
+    commands = RotationCommands(settings, steps.rotations, steps.iam, issuer, steps.retirer,
+                                KeyRequests(requests), gh.access, requests, notifier, jobs, store,
+                                audit)
+    steps.recovery.resume(gh.now())
     return commands
+
+
+def job_table(access: AccessJobs, keys: KeySteps) -> dict[JobKind, JobHandler]:
+    """Every kind of stored job and what the sweep runs when one falls due (timers: `_timers`)."""
+    return {
+        JobKind.ACTIVATE: access.activate,
+        JobKind.EXPIRE_PENDING: access.expire_pending,
+        JobKind.REMIND: access.remind,
+        JobKind.EXPIRE_GRANT: access.expire_grant,
+        JobKind.WARN_EXPIRY: access.warn_expiry,
+        JobKind.CHECK_DELIVERY: access.check_delivery,
+        JobKind.REVOKE_DENY: access.revoke_deny,
+        JobKind.SCRUB_DM: access.scrub_dm,
+        JobKind.REMOVE_DENY: access.remove_deny,
+        JobKind.KEY_RECOVER: keys.recovery.on_recover,
+        JobKind.KEY_CONCEAL: keys.retirer.on_conceal,
+        JobKind.KEY_DEACTIVATE: keys.retirer.on_deactivate,
+        JobKind.KEY_DELETE: keys.retirer.on_delete,
+    }
 
 
 def digest_service(config: Config, store: Store, audit: AuditLog, clients: AwsClients, *,

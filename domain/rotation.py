@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from domain.errors import UserError
 from domain.iam import AccessKey, IamUser
+from domain.text import utc_label
 
 MAX_KEYS = 2  # IAM allows two access keys per user
 SECRET_LIFETIME = timedelta(hours=1)  # the DM loses the secret after this, stored or not
@@ -16,7 +17,6 @@ WARNING_NOTICE = timedelta(hours=4)  # after an "old key still used" warning, un
 POSTPONEMENT = timedelta(hours=24)
 MAX_POSTPONEMENTS = 3
 AUDIT_ROLE = "access-key"  # the audit log's role column for every key-rotation entry
-ISO_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # as the audit log writes its own times
 
 
 class RotationState(StrEnum):
@@ -201,13 +201,9 @@ def find_key(keys: Sequence[AccessKey], key_id: str | None) -> AccessKey | None:
     return next((key for key in keys if key.key_id == key_id), None)
 
 
-def iso_time(moment: datetime) -> str:
-    """A UTC timestamp that sorts as text, such as 2026-11-29T09:00:00Z."""
-    return moment.astimezone(timezone.utc).strftime(ISO_FORMAT)
-
-
 def stamp(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "—"
+    """A time for people (`domain.text.utc_label`), or a dash when there is none."""
+    return utc_label(moment) if moment else "—"
 
 
 def age_text(created: datetime, now: datetime) -> str:

@@ -7,12 +7,15 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from config import Config
+from domain.jobs import JobKind
 from domain.requests import Kind
 from services.access import AccessService
 from services.access_rules import AccessRules
 from services.grants import Activator, GrantService
 from services.ports import AuditLog, AwsPort, JobQueue, RequestStore, SlackPort, UnitOfWork
-from services.sweep import Sweeper
+from services.sweep import AccessJobs, JobHandler, Sweeper
+
+JobTable = Callable[[AccessJobs], Mapping[JobKind, JobHandler]]
 
 
 def utcnow() -> datetime:
@@ -30,17 +33,19 @@ class Gatehouse:
 
     @classmethod
     def build(cls, *, config: Config, requests: RequestStore, jobs: JobQueue, audit: AuditLog,
-              uow: UnitOfWork, slack: SlackPort, aws: AwsPort,
+              uow: UnitOfWork, slack: SlackPort, aws: AwsPort, job_table: JobTable,
               clock: Callable[[], datetime] = utcnow,
               activators: Mapping[Kind, Activator] | None = None) -> Gatehouse:
-        """Each service gets only the ports it uses."""
+        """Each service gets only the ports it uses; `job_table` maps every stored job kind to
+        its handler, given the access flow's own (`wiring.job_table`)."""
         rules = AccessRules(config, slack.group_members, aws)
         grants = GrantService(config=config, requests=requests, jobs=jobs, audit=audit, uow=uow,
                               slack=slack, aws=aws, rules=rules, activators=activators)
         access = AccessService(config=config, requests=requests, jobs=jobs, audit=audit, uow=uow,
                                slack=slack, rules=rules, grants=grants)
-        sweeper = Sweeper(requests=requests, jobs=jobs, audit=audit, slack=slack, aws=aws,
-                          rules=rules, grants=grants)
+        access_jobs = AccessJobs(requests=requests, jobs=jobs, audit=audit, slack=slack, aws=aws,
+                                 rules=rules, grants=grants)
+        sweeper = Sweeper(jobs, job_table(access_jobs))
         return cls(access=access, grants=grants, sweeper=sweeper, rules=rules, audit=audit,
                    clock=clock)
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from domain.audit import AuditEntry
-from domain.jobs import Job
+from domain.jobs import Job, JobKind, JobPayload
 from domain.requests import AccessRequest, Grant, Kind, Status
 
 
@@ -65,10 +65,11 @@ class RequestStore(Protocol):
 class JobQueue(Protocol):
     """Stored jobs with wall-clock due times; `claim` takes a lease before a job runs."""
 
-    def schedule(self, action: str, due_at: datetime, *, key: str, request_id: int | None = None,
-                 grant_id: int | None = None, payload: dict[str, Any] | None = None) -> None: ...
+    def schedule(self, kind: JobKind, due_at: datetime, *, key: str,
+                 request_id: int | None = None, grant_id: int | None = None,
+                 payload: JobPayload | dict[str, Any] | None = None) -> None: ...
 
-    def cancel(self, action: str, key: str, now: datetime) -> None: ...
+    def cancel(self, kind: JobKind, key: str, now: datetime) -> None: ...
 
     def due(self, now: datetime, limit: int = 200) -> list[Job]: ...
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 from domain.audit import SYSTEM
-from domain.jobs import Job
+from domain.jobs import Job, JobKind, RemoveDenyJob, RevokeDenyJob, ScrubDmJob
 from domain.requests import AccessRequest, Status
 from services.access_rules import AccessRules, require_request
 from services.grants import GrantService
@@ -15,42 +15,16 @@ from services.ports import AuditLog, AwsPort, JobQueue, RequestStore, SlackPort
 
 log = logging.getLogger("gatehouse.sweep")
 MAX_BACKOFF = timedelta(minutes=30)
-# Jobs that notify people are marked done before they run: at most once, never twice.
-AT_MOST_ONCE = frozenset({"remind", "warn_expiry"})
 
 JobHandler = Callable[[Job, datetime], None]
 
 
 class Sweeper:
-    def __init__(self, *, requests: RequestStore, jobs: JobQueue, audit: AuditLog,
-                 slack: SlackPort, aws: AwsPort, rules: AccessRules, grants: GrantService,
-                 handlers: Mapping[str, JobHandler] | None = None) -> None:
-        self.requests = requests
+    """Runs due jobs through the handler table (every kind and its handler: `wiring.job_table`)."""
+
+    def __init__(self, jobs: JobQueue, handlers: Mapping[JobKind, JobHandler]) -> None:
         self.jobs = jobs
-        self.audit = audit
-        self.slack = slack
-        self.aws = aws
-        self.rules = rules
-        self.grants = grants
-        self.handlers: dict[str, JobHandler] = {
-            "activate": self._activate,
-            "expire_pending": self._expire_pending,
-            "remind": self._remind,
-            "expire_grant": self._expire_grant,
-            "warn_expiry": self._warn_expiry,
-            "check_delivery": self._check_delivery,
-            "revoke_deny": self._revoke_deny,
-            "scrub_dm": self._scrub_dm,
-            "remove_deny": self._remove_deny,
-            **(handlers or {}),
-        }
-
-    def _request(self, request_id: int) -> AccessRequest:
-        return require_request(self.requests, request_id)
-
-    def register(self, action: str, handler: JobHandler) -> None:
-        """Let another use case (key rotation, the digest) add its own jobs."""
-        self.handlers[action] = handler
+        self.handlers = dict(handlers)
 
     def sweep(self, now: datetime) -> int:
         """Run due jobs; return how many ran. Safe to call twice or after a crash."""
@@ -62,11 +36,12 @@ class Sweeper:
         return ran
 
     def _run(self, job: Job, now: datetime) -> None:
-        handler = self.handlers.get(job.action)
-        if handler is None:
+        kind = job.kind
+        handler = self.handlers.get(kind) if kind is not None else None
+        if kind is None or handler is None:
             log.error("no handler for job", extra={"action": job.action, "job": job.id})
             return
-        if job.action in AT_MOST_ONCE:
+        if kind.at_most_once:  # it notifies people: marked done first, never run twice
             self.jobs.finish(job, now)
         try:
             handler(job, now)
@@ -74,27 +49,45 @@ class Sweeper:
             delay = min(timedelta(seconds=30 * 2 ** min(job.attempts, 10)), MAX_BACKOFF)
             log.warning("job failed; will retry", extra={"action": job.action, "job": job.id,
                                                          "error": str(exc)})
-            if job.action not in AT_MOST_ONCE:
+            if not kind.at_most_once:
                 self.jobs.retry(job, now, str(exc), delay)
             return
         self.jobs.finish(job, now)
 
-    def _activate(self, job: Job, now: datetime) -> None:
+
+class AccessJobs:
+    """The access flow's stored jobs: activations, expiries, reminders, denies, DM scrubs."""
+
+    def __init__(self, *, requests: RequestStore, jobs: JobQueue, audit: AuditLog,
+                 slack: SlackPort, aws: AwsPort, rules: AccessRules,
+                 grants: GrantService) -> None:
+        self.requests = requests
+        self.jobs = jobs
+        self.audit = audit
+        self.slack = slack
+        self.aws = aws
+        self.rules = rules
+        self.grants = grants
+
+    def _request(self, request_id: int) -> AccessRequest:
+        return require_request(self.requests, request_id)
+
+    def activate(self, job: Job, now: datetime) -> None:
         self.grants.activate(job.request_id, now)
 
-    def _expire_pending(self, job: Job, now: datetime) -> None:
+    def expire_pending(self, job: Job, now: datetime) -> None:
         moved = self.requests.move(job.request_id, Status.EXPIRED, actor=SYSTEM, now=now,
                                    expect=[Status.PENDING])
         if moved is None:
             return
-        self.jobs.cancel("remind", f"request:{moved.id}", now)
+        self.jobs.cancel(JobKind.REMIND, f"request:{moved.id}", now)
         self.slack.thread(moved, "Expired: nobody decided in time.")
         self.slack.refresh_request(moved, self.requests.approvers_of(moved.id))
         self.slack.dm(moved.requester, f"{moved.label} ({moved.role}) expired before anyone "
                                            "decided. Ask again if you still need it.")
         self.slack.home_changed({moved.requester, *self.rules.decision_makers(moved)})
 
-    def _remind(self, job: Job, now: datetime) -> None:
+    def remind(self, job: Job, now: datetime) -> None:
         request = self.requests.get(job.request_id)
         if request is None or request.status is not Status.PENDING:
             return
@@ -105,7 +98,7 @@ class Sweeper:
                               request_id=request.id, role=request.role,
                               subject=request.requester, details={"approvers": waiting})
 
-    def _expire_grant(self, job: Job, now: datetime) -> None:
+    def expire_grant(self, job: Job, now: datetime) -> None:
         grant = self.requests.grant(job.grant_id)
         if grant is None or not grant.is_live:
             return
@@ -113,13 +106,13 @@ class Sweeper:
             return
         self.grants.end(grant, Status.EXPIRED, actor=SYSTEM, now=now)
 
-    def _warn_expiry(self, job: Job, now: datetime) -> None:
+    def warn_expiry(self, job: Job, now: datetime) -> None:
         grant = self.requests.grant(job.grant_id)
         if grant is None or not grant.is_live or grant.ends_at <= now:
             return
         self.slack.warn_expiry(grant, self._request(grant.request_id))
 
-    def _check_delivery(self, job: Job, now: datetime) -> None:
+    def check_delivery(self, job: Job, now: datetime) -> None:
         """A grant whose credentials never reached the requester is closed and denied."""
         grant = self.requests.grant(job.grant_id)
         if grant is None or not grant.is_live or grant.delivered:
@@ -129,18 +122,19 @@ class Sweeper:
         if self.grants.end(grant, Status.FAILED, actor=SYSTEM, now=now, why=why, deny=True):
             self.slack.dm(grant.requester, f"R-{grant.request_id} ({grant.role}): {why}")
 
-    def _revoke_deny(self, job: Job, now: datetime) -> None:
+    def revoke_deny(self, job: Job, now: datetime) -> None:
         grant = self.requests.grant(job.grant_id)
         if grant is not None:
-            self.grants.run_revoke_deny(grant, job.payload["issued_before"], now, retried=True)
+            cutoff = RevokeDenyJob.from_dict(job.payload).issued_before
+            self.grants.run_revoke_deny(grant, cutoff, now, retried=True)
 
-    def _scrub_dm(self, job: Job, now: datetime) -> None:
-        self.grants.run_scrub(job.grant_id, job.payload["ended"], now)
+    def scrub_dm(self, job: Job, now: datetime) -> None:
+        self.grants.run_scrub(job.grant_id, ScrubDmJob.from_dict(job.payload).ended, now)
 
-    def _remove_deny(self, job: Job, now: datetime) -> None:
-        cutoff = job.payload.get("issued_before")
-        removed = self.aws.remove_revoke_deny(
-            role_arn=job.payload["role_arn"], policy_name=job.payload["policy_name"],
-            issued_before=datetime.fromisoformat(cutoff.replace("Z", "+00:00")) if cutoff else None)
+    def remove_deny(self, job: Job, now: datetime) -> None:
+        deny = RemoveDenyJob.from_dict(job.payload)
+        removed = self.aws.remove_revoke_deny(role_arn=deny.role_arn,
+                                              policy_name=deny.policy_name,
+                                              issued_before=deny.cutoff())
         self.audit.append(at=now, actor=SYSTEM, action="grant.deny_removed",
                               request_id=None, details={**job.payload, "removed": removed})

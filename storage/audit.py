@@ -38,27 +38,24 @@ class AuditLog:
     def append(self, *, at: datetime, actor: str, action: str, request_id: int | None = None,
                role: str | None = None, subject: str | None = None,
                details: dict[str, Any] | None = None) -> int:
-        with self.store.transaction() as conn:
-            last = conn.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
-            entry_id, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+        with self.store.transaction():
+            last = self.store.rows("audit", select="id, hash", order_by="id DESC", limit=1)
+            entry_id, prev = (last[0]["id"] + 1, last[0]["hash"]) if last else (1, GENESIS)
             body = _body(entry_id, to_iso(at), actor, action, request_id, role, subject,
                          details or {})
-            conn.execute(
-                "INSERT INTO audit (id, at, actor, action, request_id, role, subject, details,"
-                " prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (entry_id, body["at"], actor, action, request_id, role, subject,
-                 json.dumps(body["details"], sort_keys=True), prev, entry_hash(prev, body)),
-            )
+            self.store.insert("audit", {
+                "id": entry_id, "at": body["at"], "actor": actor, "action": action,
+                "request_id": request_id, "role": role, "subject": subject,
+                "details": json.dumps(body["details"], sort_keys=True), "prev_hash": prev,
+                "hash": entry_hash(prev, body)})
         return entry_id
 
     def entries(self, since: str | None = None, batch: int = 5000) -> Iterator[AuditEntry]:
         """Every entry in order, streamed in batches (the log may hold millions)."""
         last_id = 0
         while True:
-            rows = self.store.query(
-                "SELECT * FROM audit WHERE id > ? AND at >= ? ORDER BY id LIMIT ?",
-                (last_id, since or "", batch),
-            )
+            rows = self.store.rows("audit", "id > ? AND at >= ?", [last_id, since or ""],
+                                   order_by="id", limit=batch)
             for row in rows:
                 yield _entry(row)
             if len(rows) < batch:
@@ -96,6 +93,7 @@ class AuditLog:
         if role:
             clauses.append("role = ?")
             params.append(role)
+        # SQL: `column = ? AND at >= ? ORDER BY at DESC` walks that column's (column, at) index.
         return self.store.query(
             f"SELECT * FROM audit WHERE {' AND '.join(clauses)} ORDER BY at DESC, id DESC LIMIT ?",
             (*params, limit))

@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
+from sqlite_utils.db import NotFoundError
 
+from domain.text import ISO_FORMAT, iso_time
 from storage.schema import MIGRATIONS
 
-ISO_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-
-
-def to_iso(moment: datetime) -> str:
-    """A UTC timestamp that sorts as text, such as 2026-11-29T09:00:00Z."""
-    return moment.astimezone(timezone.utc).strftime(ISO_FORMAT)
+to_iso = iso_time  # every stored time: a UTC timestamp that sorts as text
 
 
 def from_iso(text: str | None) -> datetime | None:
@@ -78,6 +75,47 @@ class Store:
         with self.transaction() as conn:
             return conn.execute(sql, params)
 
+    # sqlite-utils for plain reads and writes; hand-written SQL stays only where a guarded
+    # update is checked by its row count or a query must follow a particular index.
+
+    def rows(self, table: str, where: str | None = None, params: Sequence[Any] = (), *,
+             order_by: str | None = None, limit: int | None = None,
+             select: str = "*") -> list[dict[str, Any]]:
+        """The rows of `table` matching `where`, as dicts."""
+        with self.lock:
+            return list(self.db.table(table).rows_where(where, list(params), order_by=order_by,
+                                                        limit=limit, select=select))
+
+    def first(self, table: str, where: str | None = None, params: Sequence[Any] = (), *,
+              order_by: str | None = None) -> dict[str, Any] | None:
+        rows = self.rows(table, where, params, order_by=order_by, limit=1)
+        return rows[0] if rows else None
+
+    def insert(self, table: str, row: dict[str, Any], *, ignore: bool = False) -> int | None:
+        """Insert one row and return its rowid; None when `ignore` kept an existing row."""
+        with self.transaction():
+            before = self.db.conn.total_changes
+            inserted = self.db.table(table).insert(row, ignore=ignore)
+            return inserted.last_rowid if self.db.conn.total_changes > before else None
+
+    def insert_all(self, table: str, rows: Iterable[dict[str, Any]], *,
+                   ignore: bool = False) -> None:
+        with self.transaction():
+            self.db.table(table).insert_all(rows, ignore=ignore)
+
+    def update(self, table: str, pk: Any, fields: dict[str, Any]) -> None:
+        """Set `fields` on the row whose primary key is `pk`; a missing row changes nothing."""
+        with self.transaction():
+            try:
+                self.db.table(table).update(pk, fields)
+            except NotFoundError:
+                return
+
+    def upsert(self, table: str, row: dict[str, Any], *, pk: str) -> None:
+        """Insert the row, or update the one with the same primary key."""
+        with self.transaction():
+            self.db.table(table).upsert(row, pk=pk)
+
     def healthy(self) -> bool:
         try:
             with self.lock:
@@ -101,14 +139,19 @@ def open_store(path: str | Path) -> Store:
 def migrate(store: Store) -> list[str]:
     """Apply every migration not yet applied, in order; return the names applied now."""
     applied_now = []
-    with store.transaction() as conn:
-        conn.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, at TEXT)")
-        done = {row[0] for row in conn.execute("SELECT name FROM migrations")}
-        for name, statements in MIGRATIONS:
+    with store.transaction():
+        ledger = store.db.table("migrations")
+        ledger.create({"name": str, "at": str}, pk="name", if_not_exists=True)
+        done = {row["name"] for row in ledger.rows}
+        for name, steps in MIGRATIONS:
             if name in done:
                 continue
-            for statement in statements:
-                conn.execute(statement)
-            conn.execute("INSERT INTO migrations (name, at) VALUES (?, datetime('now'))", (name,))
+            for step in steps:
+                if isinstance(step, str):
+                    store.db.conn.execute(step)
+                else:
+                    step(store.db)
+            at = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+            ledger.insert({"name": name, "at": at})
             applied_now.append(name)
     return applied_now

@@ -58,44 +58,40 @@ class DigestStore:
 
     def save(self, digest: Digest, *, trigger: str, summary: Mapping[str, Any]) -> int:
         """Keep a digest and every finding it saw, acknowledged or not, by key."""
-        with self.store.transaction() as conn:
-            cursor = conn.execute(
-                "INSERT INTO digests (created_at, day, account_id, trigger, open_count, summary,"
-                " denied) VALUES (?,?,?,?,?,?,?)",
-                (to_iso(digest.now), digest.day.isoformat(), digest.account_id or "", trigger,
-                 len(digest.findings), json.dumps(summary, sort_keys=True),
-                 json.dumps(dict(digest.denied_counts), sort_keys=True)))
-            digest_id = cursor.lastrowid
-            rows = [(f, False) for f in digest.findings]
-            rows += [(f, True) for f, _ in digest.acknowledged]
-            conn.executemany(
-                "INSERT OR IGNORE INTO digest_findings (digest_id, fid, key, check_id, severity,"
-                " title, acknowledged) VALUES (?,?,?,?,?,?,?)",
-                [(digest_id, finding_id(f.key), f.key, f.check_id, f.severity.value, f.title,
-                  int(hidden)) for f, hidden in rows])
+        with self.store.transaction():
+            digest_id = self.store.insert("digests", {
+                "created_at": to_iso(digest.now), "day": digest.day.isoformat(),
+                "account_id": digest.account_id or "", "trigger": trigger,
+                "open_count": len(digest.findings),
+                "summary": json.dumps(summary, sort_keys=True),
+                "denied": json.dumps(dict(digest.denied_counts), sort_keys=True)})
+            seen = [(f, False) for f in digest.findings]
+            seen += [(f, True) for f, _ in digest.acknowledged]
+            self.store.insert_all("digest_findings", (
+                {"digest_id": digest_id, "fid": finding_id(f.key), "key": f.key,
+                 "check_id": f.check_id, "severity": f.severity.value, "title": f.title,
+                 "acknowledged": int(hidden)} for f, hidden in seen), ignore=True)
         return digest_id
 
     def set_message(self, digest_id: int, channel: str, ts: str) -> None:
-        self.store.execute("UPDATE digests SET channel=?, message_ts=? WHERE id=?",
-                           (channel, ts, digest_id))
+        self.store.update("digests", digest_id, {"channel": channel, "message_ts": ts})
 
     def latest(self, *, posted: bool = False) -> DigestRecord | None:
-        where = "WHERE message_ts IS NOT NULL" if posted else ""
-        row = self.store.query_one(f"SELECT * FROM digests {where} ORDER BY id DESC LIMIT 1")
+        where = "message_ts IS NOT NULL" if posted else None
+        row = self.store.first("digests", where, order_by="id DESC")
         return _record(row) if row else None
 
     def previous(self, before: datetime) -> PreviousDigest | None:
         """The last digest posted before `before`, with its findings."""
-        row = self.store.query_one(
-            "SELECT id, created_at FROM digests WHERE created_at <= ? AND message_ts IS NOT NULL"
-            " ORDER BY id DESC LIMIT 1", (to_iso(before),))
+        row = self.store.first("digests", "created_at <= ? AND message_ts IS NOT NULL",
+                               [to_iso(before)], order_by="id DESC")
         if row is None:
             return None
-        rows = self.store.query("SELECT * FROM digest_findings WHERE digest_id=? ORDER BY key",
-                                (row["id"],))
+        rows = self.store.rows("digest_findings", "digest_id = ?", [row["id"]], order_by="key")
         return PreviousDigest(from_iso(row["created_at"]), tuple(_stored(r) for r in rows))
 
     def _last_of_each_day(self, since: date, until: date) -> list[dict[str, Any]]:
+        # SQL: a grouped join, one row per day, that rows_where cannot express.
         return self.store.query(
             "SELECT d.* FROM digests d JOIN (SELECT day, MAX(id) AS id FROM digests"
             " WHERE day >= ? AND day <= ? GROUP BY day) last ON last.id = d.id ORDER BY d.day",
@@ -111,50 +107,45 @@ class DigestStore:
         return [json.loads(r["denied"]) for r in self._last_of_each_day(since, until)]
 
     def finding(self, fid: str) -> StoredFinding | None:
-        row = self.store.query_one(
-            "SELECT * FROM digest_findings WHERE fid=? ORDER BY digest_id DESC LIMIT 1", (fid,))
+        row = self.store.first("digest_findings", "fid = ?", [fid], order_by="digest_id DESC")
         return _stored(row) if row else None
 
     # --- once a day -----------------------------------------------------------------------
 
     def claim_day(self, day: date, now: datetime) -> bool:
         """Take the day's daily digest for this run; False when it was already taken."""
-        cursor = self.store.execute(
-            "INSERT OR IGNORE INTO digest_days (day, claimed_at) VALUES (?, ?)",
-            (day.isoformat(), to_iso(now)))
-        return cursor.rowcount == 1
+        claim = {"day": day.isoformat(), "claimed_at": to_iso(now)}
+        return self.store.insert("digest_days", claim, ignore=True) is not None
 
     def release_day(self, day: date) -> None:
         """Give the day back after a run that posted nothing, so a later run may post."""
+        # SQL: guarded delete, a day already marked with its digest stays taken.
         self.store.execute("DELETE FROM digest_days WHERE day=? AND digest_id IS NULL",
                            (day.isoformat(),))
 
     def mark_day(self, day: date, digest_id: int) -> None:
-        self.store.execute("UPDATE digest_days SET digest_id=? WHERE day=?",
-                           (digest_id, day.isoformat()))
+        self.store.update("digest_days", day.isoformat(), {"digest_id": digest_id})
 
     def posted_on(self, day: date) -> bool:
-        return self.store.query_one("SELECT 1 AS x FROM digest_days WHERE day=?",
-                                    (day.isoformat(),)) is not None
+        return self.store.first("digest_days", "day = ?", [day.isoformat()]) is not None
 
     # --- acknowledgements -----------------------------------------------------------------
 
     def acknowledge(self, ack: Acknowledgement) -> None:
-        self.store.execute(
-            "INSERT INTO finding_acks (key, until, by, at, note) VALUES (?,?,?,?,?)"
-            " ON CONFLICT (key) DO UPDATE SET until=excluded.until, by=excluded.by,"
-            " at=excluded.at, note=excluded.note",
-            (ack.key, ack.until.isoformat(), ack.by, to_iso(ack.at), ack.note))
+        self.store.upsert("finding_acks", {"key": ack.key, "until": ack.until.isoformat(),
+                                           "by": ack.by, "at": to_iso(ack.at), "note": ack.note},
+                          pk="key")
 
     def acknowledgements(self) -> dict[str, Acknowledgement]:
         return {r["key"]: Acknowledgement(r["key"], date.fromisoformat(r["until"]), r["by"],
                                           from_iso(r["at"]), r["note"])
-                for r in self.store.query("SELECT * FROM finding_acks")}
+                for r in self.store.rows("finding_acks")}
 
     # --- Gatehouse's own activity ---------------------------------------------------------
 
     def activity(self, since: datetime, now: datetime) -> GatehouseActivity:
         """Requests, decisions and grants in `since`..`now`; grants and requests open now."""
+        # SQL: counts, a GROUP BY and a join over the audit log's (action, at) window.
         window = (to_iso(since), to_iso(now))
         actions = {r["action"]: r["n"] for r in self.store.query(
             "SELECT action, COUNT(*) AS n FROM audit WHERE at >= ? AND at <= ? AND action IN"

@@ -6,7 +6,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from domain.jobs import Job
+from domain.jobs import Job, JobKind, JobPayload, payload_dict
 from storage.database import Store, from_iso, to_iso
 
 LEASE = timedelta(minutes=5)
@@ -22,23 +22,29 @@ class JobQueue:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def schedule(self, action: str, due_at: datetime, *, key: str, request_id: int | None = None,
-                 grant_id: int | None = None, payload: dict[str, Any] | None = None) -> None:
-        """Add a job, or move an unfinished one with the same action and key to `due_at`."""
+    def schedule(self, kind: JobKind, due_at: datetime, *, key: str,
+                 request_id: int | None = None, grant_id: int | None = None,
+                 payload: JobPayload | dict[str, Any] | None = None) -> None:
+        """Add a job, or move an unfinished one with the same kind and key to `due_at`."""
+        # SQL: an upsert on the (action, key) constraint that also clears the lease and the
+        # done mark, which sqlite-utils' upsert (by primary key) cannot say.
         with self.store.transaction() as conn:
             conn.execute(
                 "INSERT INTO jobs (action, due_at, key, request_id, grant_id, payload)"
                 " VALUES (?,?,?,?,?,?) ON CONFLICT (action, key) DO UPDATE SET"
                 " due_at=excluded.due_at, payload=excluded.payload, done_at=NULL,"
                 " claimed_at=NULL, attempts=0",
-                (action, to_iso(due_at), key, request_id, grant_id, json.dumps(payload or {})),
+                (str(kind), to_iso(due_at), key, request_id, grant_id,
+                 json.dumps(payload_dict(kind, payload))),
             )
 
-    def cancel(self, action: str, key: str, now: datetime) -> None:
+    def cancel(self, kind: JobKind, key: str, now: datetime) -> None:
+        # SQL: a guarded update by (action, key) that leaves finished jobs as they were.
         self.store.execute("UPDATE jobs SET done_at=? WHERE action=? AND key=? AND done_at IS NULL",
-                           (to_iso(now), action, key))
+                           (to_iso(now), str(kind), key))
 
     def due(self, now: datetime, limit: int = 200) -> list[Job]:
+        # SQL: walks the jobs_due (done_at, due_at) index and skips jobs under a live lease.
         rows = self.store.query(
             "SELECT * FROM jobs WHERE done_at IS NULL AND due_at <= ?"
             " AND (claimed_at IS NULL OR claimed_at <= ?) ORDER BY due_at, id LIMIT ?",
@@ -48,6 +54,7 @@ class JobQueue:
 
     def claim(self, job: Job, now: datetime) -> bool:
         """Take the job for this worker; False when another worker holds it."""
+        # SQL: the lease is one guarded update, checked by its row count.
         cursor = self.store.execute(
             "UPDATE jobs SET claimed_at=?, attempts=attempts+1 WHERE id=? AND done_at IS NULL"
             " AND due_at <= ? AND (claimed_at IS NULL OR claimed_at <= ?)",
@@ -57,19 +64,18 @@ class JobQueue:
 
     def finish(self, job: Job, now: datetime) -> None:
         """Mark the claimed job done, unless it was scheduled anew while it ran."""
+        # SQL: guarded by the claim, which `schedule` clears when it moves the job.
         self.store.execute("UPDATE jobs SET done_at=? WHERE id=? AND claimed_at IS NOT NULL",
                            (to_iso(now), job.id))
 
     def retry(self, job: Job, now: datetime, error: str, delay: timedelta) -> None:
-        self.store.execute(
-            "UPDATE jobs SET claimed_at=NULL, due_at=?, last_error=? WHERE id=?",
-            (to_iso(now + delay), error[:500], job.id),
-        )
+        self.store.update("jobs", job.id, {"claimed_at": None, "due_at": to_iso(now + delay),
+                                           "last_error": error[:500]})
 
-    def pending(self, action: str | None = None) -> list[Job]:
-        where, params = ("AND action=?", (action,)) if action else ("", ())
-        rows = self.store.query(f"SELECT * FROM jobs WHERE done_at IS NULL {where} ORDER BY due_at",
-                                params)
+    def pending(self, kind: JobKind | None = None) -> list[Job]:
+        where, params = ("done_at IS NULL AND action = ?", [str(kind)]) if kind else (
+            "done_at IS NULL", [])
+        rows = self.store.rows("jobs", where, params, order_by="due_at")
         return [_job(row) for row in rows]
 
 

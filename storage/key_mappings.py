@@ -34,65 +34,61 @@ class KeyMappingRepository:
         self.audit = audit
 
     def get(self, slack_user: str) -> KeyMapping | None:
-        row = self.store.query_one("SELECT * FROM key_mappings WHERE slack_user=?", (slack_user,))
+        row = self.store.first("key_mappings", "slack_user = ?", [slack_user])
         return _mapping(row) if row else None
 
     def holder_of(self, iam_user: str) -> str | None:
         """The Slack user whose keys `iam_user` holds, if one is recorded."""
-        row = self.store.query_one("SELECT slack_user FROM key_mappings WHERE iam_user=?",
-                                   (iam_user,))
+        row = self.store.first("key_mappings", "iam_user = ?", [iam_user])
         return row["slack_user"] if row else None
 
     def record(self, slack_user: str, user: IamUser, actor: str, now: datetime) -> KeyMapping:
         """The first mapping of `slack_user`, as seen on the tag (key.mapping_recorded); one
         recorded meanwhile by a simultaneous command is kept and returned instead."""
-        with self.store.transaction() as conn:
-            cursor = conn.execute("INSERT OR IGNORE INTO key_mappings (slack_user, iam_user, "
-                                  "iam_user_id, recorded_at) VALUES (?,?,?,?)",
-                                  (slack_user, user.name, user.user_id, to_iso(now)))
-            if cursor.rowcount == 1:
+        with self.store.transaction():
+            mapping = {"slack_user": slack_user, "iam_user": user.name,
+                       "iam_user_id": user.user_id, "recorded_at": to_iso(now)}
+            if self.store.insert("key_mappings", mapping, ignore=True) is not None:
                 self._audit(slack_user, "key.mapping_recorded", actor, now,
                             {"iam_user": user.name, "iam_user_id": user.user_id})
             return self.get(slack_user)
 
     def pending(self, slack_user: str) -> MappingChange | None:
-        row = self.store.query_one("SELECT * FROM key_mapping_changes WHERE slack_user=? AND "
-                                   "status='pending'", (slack_user,))
+        row = self.store.first("key_mapping_changes", "slack_user = ? AND status = 'pending'",
+                               [slack_user])
         return _change(row) if row else None
 
     def last_decided(self, slack_user: str, user: IamUser) -> MappingChange | None:
         """The latest decided change of `slack_user` to this very IAM user."""
-        row = self.store.query_one(
-            "SELECT * FROM key_mapping_changes WHERE slack_user=? AND new_iam_user=? AND "
-            "new_iam_user_id=? AND status!='pending' ORDER BY id DESC LIMIT 1",
-            (slack_user, user.name, user.user_id))
+        row = self.store.first(
+            "key_mapping_changes",
+            "slack_user = ? AND new_iam_user = ? AND new_iam_user_id = ? AND status != 'pending'",
+            [slack_user, user.name, user.user_id], order_by="id DESC")
         return _change(row) if row else None
 
     def change(self, change_id: int) -> MappingChange | None:
-        row = self.store.query_one("SELECT * FROM key_mapping_changes WHERE id=?", (change_id,))
+        row = self.store.first("key_mapping_changes", "id = ?", [change_id])
         return _change(row) if row else None
 
     def request_change(self, slack_user: str, old: str | None, new: IamUser, actor: str,
                        now: datetime) -> MappingChange | None:
         """Store a pending change (key.mapping_change_requested); None if one is pending."""
-        with self.store.transaction() as conn:
+        with self.store.transaction():
             try:
-                cursor = conn.execute(
-                    "INSERT INTO key_mapping_changes (slack_user, old_iam_user, new_iam_user, "
-                    "new_iam_user_id, status, requested_at) VALUES (?,?,?,?,?,?)",
-                    (slack_user, old, new.name, new.user_id, MappingStatus.PENDING.value,
-                     to_iso(now)))
-            except sqlite3.IntegrityError:
+                change_id = self.store.insert("key_mapping_changes", {
+                    "slack_user": slack_user, "old_iam_user": old, "new_iam_user": new.name,
+                    "new_iam_user_id": new.user_id, "status": MappingStatus.PENDING.value,
+                    "requested_at": to_iso(now)})
+            except sqlite3.IntegrityError:  # key_mapping_changes_pending: one pending a user
                 return None
             self._audit(slack_user, "key.mapping_change_requested", actor, now,
-                        {"change": cursor.lastrowid, "old_iam_user": old,
+                        {"change": change_id, "old_iam_user": old,
                          "new_iam_user": new.name, "new_iam_user_id": new.user_id,
                          "admin_via": list(new.admin_via)})
-            return self.change(cursor.lastrowid)
+            return self.change(change_id)
 
     def set_message(self, change_id: int, channel: str, ts: str) -> None:
-        self.store.execute("UPDATE key_mapping_changes SET channel=?, message_ts=? WHERE id=?",
-                           (channel, ts, change_id))
+        self.store.update("key_mapping_changes", change_id, {"channel": channel, "message_ts": ts})
 
     def decide(self, change_id: int, approved: bool, admin: str,
                now: datetime) -> MappingChange | None:
@@ -100,6 +96,7 @@ class KeyMappingRepository:
         pending change, once; None when it was no longer pending."""
         status = MappingStatus.APPROVED if approved else MappingStatus.DENIED
         with self.store.transaction() as conn:
+            # SQL: guarded by `status='pending'` and checked by row count: decided once.
             cursor = conn.execute(
                 "UPDATE key_mapping_changes SET status=?, decided_by=?, decided_at=? "
                 "WHERE id=? AND status='pending'", (status.value, admin, to_iso(now), change_id))
@@ -109,10 +106,9 @@ class KeyMappingRepository:
             if approved:
                 conn.execute("DELETE FROM key_mappings WHERE slack_user=? OR iam_user=?",
                              (change.slack_user, change.new_iam_user))
-                conn.execute("INSERT INTO key_mappings (slack_user, iam_user, iam_user_id, "
-                             "recorded_at) VALUES (?,?,?,?)",
-                             (change.slack_user, change.new_iam_user, change.new_iam_user_id,
-                              to_iso(now)))
+                self.store.insert("key_mappings", {
+                    "slack_user": change.slack_user, "iam_user": change.new_iam_user,
+                    "iam_user_id": change.new_iam_user_id, "recorded_at": to_iso(now)})
             action = "key.mapping_changed" if approved else "key.mapping_refused"
             self._audit(change.slack_user, action, admin, now,
                         {"change": change.id, "old_iam_user": change.old_iam_user,

@@ -54,16 +54,15 @@ class Repository:
                        parent_id: int | None = None, target_user: str | None = None,
                        details: dict[str, Any] | None = None) -> AccessRequest:
         """Insert a pending request and its `request.created` entry, refusing duplicates."""
-        with self.store.transaction() as conn:
+        with self.store.transaction():
             self._refuse_duplicate(kind, requester, role, parent_id, target_user)
-            cursor = conn.execute(
-                "INSERT INTO requests (kind, requester, role, duration_seconds, reason, status,"
-                " created_at, updated_at, approvals_required, parent_id, target_user)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (kind.value, requester, role, duration_seconds, reason, Status.PENDING.value,
-                 to_iso(now), to_iso(now), approvals_required, parent_id, target_user),
-            )
-            request = self.get(cursor.lastrowid)
+            request_id = self.store.insert("requests", {
+                "kind": kind.value, "requester": requester, "role": role,
+                "duration_seconds": duration_seconds, "reason": reason,
+                "status": Status.PENDING.value, "created_at": to_iso(now),
+                "updated_at": to_iso(now), "approvals_required": approvals_required,
+                "parent_id": parent_id, "target_user": target_user})
+            request = self.get(request_id)
             self.audit.append(
                 at=now, actor=requester, action="request.created", request_id=request.id,
                 role=role, subject=target_user or requester,
@@ -81,15 +80,14 @@ class Repository:
                 target_user or requester,)
         else:
             sql, params = "kind='access' AND requester=? AND role=?", (requester, role)
-        row = self.store.query_one(
-            f"SELECT * FROM requests WHERE {sql} AND status IN ('pending','approved','active')"
-            " ORDER BY id LIMIT 1", params,
-        )
+        row = self.store.first(
+            "requests", f"{sql} AND status IN ('pending','approved','active')", params,
+            order_by="id")
         if row:
             raise DuplicateRequest(_request(row))
 
     def get(self, request_id: int) -> AccessRequest | None:
-        row = self.store.query_one("SELECT * FROM requests WHERE id=?", (request_id,))
+        row = self.store.first("requests", "id = ?", [request_id])
         return _request(row) if row else None
 
     def move(self, request_id: int, to: Status, *, actor: str, now: datetime,
@@ -107,6 +105,7 @@ class Repository:
             action = audit_action(current.status, to, current.kind)
             updates = {"status": to.value, "updated_at": to_iso(now), **_columns(fields)}
             assignments = ", ".join(f"{name}=?" for name in updates)
+            # SQL: the status guard and its row count make two racing clicks decide once.
             cursor = conn.execute(
                 f"UPDATE requests SET {assignments} WHERE id=? AND status=?",
                 (*updates.values(), request_id, current.status.value),
@@ -121,12 +120,10 @@ class Repository:
         return self.get(request_id)
 
     def set_message(self, request_id: int, channel: str, ts: str) -> None:
-        self.store.execute("UPDATE requests SET channel=?, message_ts=? WHERE id=?",
-                           (channel, ts, request_id))
+        self.store.update("requests", request_id, {"channel": channel, "message_ts": ts})
 
     def requests_where(self, where: str, params: tuple[Any, ...] = ()) -> list[AccessRequest]:
-        rows = self.store.query(f"SELECT * FROM requests WHERE {where} ORDER BY id", params)
-        return [_request(row) for row in rows]
+        return [_request(row) for row in self.store.rows("requests", where, params, order_by="id")]
 
     def open_requests_of(self, user: str) -> list[AccessRequest]:
         return self.requests_where(
@@ -142,54 +139,46 @@ class Repository:
 
     def record_vote(self, request_id: int, approver: str, decision: str, now: datetime) -> bool:
         """Store one approver's vote; False when that approver already voted."""
-        with self.store.transaction() as conn:
-            cursor = conn.execute(
-                "INSERT OR IGNORE INTO votes (request_id, approver, decision, at) VALUES (?,?,?,?)",
-                (request_id, approver, decision, to_iso(now)),
-            )
-            return cursor.rowcount == 1
+        vote = {"request_id": request_id, "approver": approver, "decision": decision,
+                "at": to_iso(now)}
+        return self.store.insert("votes", vote, ignore=True) is not None
 
     def approvers_of(self, request_id: int) -> list[str]:
-        rows = self.store.query(
-            "SELECT approver FROM votes WHERE request_id=? AND decision='approve' ORDER BY at",
-            (request_id,))
+        rows = self.store.rows("votes", "request_id = ? AND decision = 'approve'", [request_id],
+                               order_by="at", select="approver")
         return [row["approver"] for row in rows]
 
     # --- grants ---------------------------------------------------------------------------
 
     def create_grant(self, request: AccessRequest, *, role_arn: str, started_at: datetime,
                      ends_at: datetime, source_identity: str, session_name: str) -> Grant:
-        with self.store.transaction() as conn:
-            cursor = conn.execute(
-                "INSERT INTO grants (request_id, requester, role, role_arn, started_at, ends_at,"
-                " source_identity, session_name) VALUES (?,?,?,?,?,?,?,?)",
-                (request.id, request.requester, request.role, role_arn, to_iso(started_at),
-                 to_iso(ends_at), source_identity, session_name),
-            )
-            conn.execute("UPDATE requests SET grant_id=? WHERE id=?",
-                         (cursor.lastrowid, request.id))
-            return self.grant(cursor.lastrowid)
+        with self.store.transaction():
+            grant_id = self.store.insert("grants", {
+                "request_id": request.id, "requester": request.requester, "role": request.role,
+                "role_arn": role_arn, "started_at": to_iso(started_at),
+                "ends_at": to_iso(ends_at), "source_identity": source_identity,
+                "session_name": session_name})
+            self.store.update("requests", request.id, {"grant_id": grant_id})
+            return self.grant(grant_id)
 
     def grant(self, grant_id: int) -> Grant | None:
-        row = self.store.query_one("SELECT * FROM grants WHERE id=?", (grant_id,))
+        row = self.store.first("grants", "id = ?", [grant_id])
         return _grant(row) if row else None
 
     def update_grant(self, grant_id: int, **fields: Any) -> None:
-        columns = _columns(fields)
-        assignments = ", ".join(f"{name}=?" for name in columns)
-        self.store.execute(f"UPDATE grants SET {assignments} WHERE id=?",
-                           (*columns.values(), grant_id))
+        self.store.update("grants", grant_id, _columns(fields))
 
     def end_grant(self, grant_id: int, status: Status, now: datetime) -> bool:
         """Mark a live grant ended; False when it had already ended."""
+        # SQL: guarded by `ended_at IS NULL`, so an expiry and a revoke end a grant once.
         cursor = self.store.execute(
             "UPDATE grants SET ended_at=?, end_status=? WHERE id=? AND ended_at IS NULL",
             (to_iso(now), status.value, grant_id))
         return cursor.rowcount == 1
 
     def live_grants(self, where: str = "1=1", params: tuple[Any, ...] = ()) -> list[Grant]:
-        rows = self.store.query(
-            f"SELECT * FROM grants WHERE ended_at IS NULL AND {where} ORDER BY ends_at", params)
+        rows = self.store.rows("grants", f"ended_at IS NULL AND {where}", params,
+                               order_by="ends_at")
         return [_grant(row) for row in rows]
 
     def live_grants_of(self, user: str) -> list[Grant]:

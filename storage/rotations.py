@@ -72,26 +72,25 @@ class RotationRepository:
     def insert(self, *, holder: str, requested_by: str, iam_user: str, plan: RotationPlan,
                owner: str, now: datetime, request_id: int | None = None) -> Rotation:
         """Store a rotation in `creating`, before any key exists; refuse a second open one."""
-        with self.store.transaction() as conn:
+        with self.store.transaction():
             try:
-                cursor = conn.execute(
-                    "INSERT INTO key_rotations (holder, requested_by, request_id, iam_user, state,"
-                    " owner, keys_before, old_key_id, started_at, updated_at)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?)",
-                    (holder, requested_by, request_id, iam_user, RotationState.CREATING.value,
-                     owner, json.dumps(list(plan.keys_before)), plan.old_key_id, to_iso(now),
-                     to_iso(now)))
-            except sqlite3.IntegrityError:
+                rotation_id = self.store.insert("key_rotations", {
+                    "holder": holder, "requested_by": requested_by, "request_id": request_id,
+                    "iam_user": iam_user, "state": RotationState.CREATING.value, "owner": owner,
+                    "keys_before": json.dumps(list(plan.keys_before)),
+                    "old_key_id": plan.old_key_id, "started_at": to_iso(now),
+                    "updated_at": to_iso(now)})
+            except sqlite3.IntegrityError:  # the key_rotations_open index: one open per user
                 raise RotationInProgress(
                     f"A key rotation of IAM user `{iam_user}` is already under way; "
                     "`/access list` shows where it is.") from None
-            rotation = self.get(cursor.lastrowid)
+            rotation = self.get(rotation_id)
             self._audit(rotation, "key.rotation_requested", requested_by, now,
                         {"keys_before": list(plan.keys_before)})
         return rotation
 
     def get(self, rotation_id: int) -> Rotation | None:
-        row = self.store.query_one("SELECT * FROM key_rotations WHERE id=?", (rotation_id,))
+        row = self.store.first("key_rotations", "id = ?", [rotation_id])
         return _rotation(row) if row else None
 
     def move(self, rotation_id: int, to: RotationState, *, actor: str, now: datetime,
@@ -109,6 +108,7 @@ class RotationRepository:
             default = audit_action(current.state, to)
             updates = {"state": to.value, "updated_at": to_iso(now), **_columns(fields)}
             assignments = ", ".join(f"{name}=?" for name in updates)
+            # SQL: the state guard and its row count make two workers move a rotation once.
             cursor = conn.execute(
                 f"UPDATE key_rotations SET {assignments} WHERE id=? AND state=?",
                 (*updates.values(), rotation_id, current.state.value))
@@ -119,10 +119,7 @@ class RotationRepository:
             return moved
 
     def update(self, rotation_id: int, **fields: Any) -> None:
-        columns = _columns(fields)
-        assignments = ", ".join(f"{name}=?" for name in columns)
-        self.store.execute(f"UPDATE key_rotations SET {assignments} WHERE id=?",
-                           (*columns.values(), rotation_id))
+        self.store.update("key_rotations", rotation_id, _columns(fields))
 
     def record(self, rotation: Rotation, action: str, actor: str, now: datetime,
                details: dict[str, Any] | None = None) -> None:
@@ -130,24 +127,22 @@ class RotationRepository:
         self._audit(rotation, action, actor, now, details)
 
     def open_for(self, iam_user: str) -> Rotation | None:
-        row = self.store.query_one(
-            f"SELECT * FROM key_rotations WHERE iam_user=? AND state IN ({_OPEN})", (iam_user,))
+        row = self.store.first("key_rotations", f"iam_user = ? AND state IN ({_OPEN})",
+                               [iam_user])
         return _rotation(row) if row else None
 
     def open_of_holder(self, holder: str) -> list[Rotation]:
-        rows = self.store.query(
-            f"SELECT * FROM key_rotations WHERE holder=? AND state IN ({_OPEN}) ORDER BY id",
-            (holder,))
+        rows = self.store.rows("key_rotations", f"holder = ? AND state IN ({_OPEN})", [holder],
+                               order_by="id")
         return [_rotation(row) for row in rows]
 
     def of_request(self, request_id: int) -> Rotation | None:
-        row = self.store.query_one("SELECT * FROM key_rotations WHERE request_id=?", (request_id,))
+        row = self.store.first("key_rotations", "request_id = ?", [request_id])
         return _rotation(row) if row else None
 
     def undelivered(self) -> list[Rotation]:
         states = ", ".join(f"'{state.value}'" for state in UNDELIVERED)
-        rows = self.store.query(
-            f"SELECT * FROM key_rotations WHERE state IN ({states}) ORDER BY id")
+        rows = self.store.rows("key_rotations", f"state IN ({states})", order_by="id")
         return [_rotation(row) for row in rows]
 
     def _audit(self, rotation: Rotation, action: str, actor: str, now: datetime,

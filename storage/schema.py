@@ -1,11 +1,56 @@
-"""Schema migrations by name, applied in order at start; never edit one that has shipped.
+"""Schema migrations by name, applied in order at start; never change what one creates.
 
-Each feature appends its own named migration at the end of MIGRATIONS.
+Each feature appends its own named migration at the end of MIGRATIONS. A step is a
+sqlite-utils call on the database where it can say the shape (plain tables, added columns),
+or SQL where it cannot: AUTOINCREMENT ids (never reused, so the audit chain and request
+numbers never repeat), table-level UNIQUE constraints, partial indexes and triggers.
 """
 
 from __future__ import annotations
 
-MIGRATIONS: list[tuple[str, list[str]]] = [
+from collections.abc import Callable
+
+from sqlite_utils import Database
+
+Step = str | Callable[[Database], object]
+
+
+def _digest_findings(db: Database) -> None:
+    db.table("digest_findings").create(
+        {"digest_id": int, "fid": str, "key": str, "check_id": str, "severity": str,
+         "title": str, "acknowledged": int},
+        pk=("digest_id", "key"), foreign_keys=[("digest_id", "digests", "id")],
+        not_null={"digest_id", "fid", "key", "check_id", "severity", "title", "acknowledged"},
+        defaults={"acknowledged": 0})
+    db.table("digest_findings").create_index(["fid", "digest_id"],
+                                             index_name="digest_findings_by_fid")
+
+
+def _finding_acks(db: Database) -> None:
+    db.table("finding_acks").create(
+        {"key": str, "until": str, "by": str, "at": str, "note": str}, pk="key",
+        not_null={"until", "by", "at", "note"}, defaults={"note": ""})
+
+
+def _digest_days(db: Database) -> None:
+    db.table("digest_days").create({"day": str, "claimed_at": str, "digest_id": int},
+                                   pk="day", not_null={"claimed_at"})
+
+
+def _key_mappings(db: Database) -> None:
+    db.table("key_mappings").create(
+        {"slack_user": str, "iam_user": str, "iam_user_id": str, "recorded_at": str},
+        pk="slack_user", not_null={"iam_user", "iam_user_id", "recorded_at"},
+        defaults={"iam_user_id": ""})
+
+
+def _rotation_warning_columns(db: Database) -> None:
+    rotations = db.table("key_rotations")
+    for column in ("warning_channel", "warning_ts", "reactivated_at"):
+        rotations.add_column(column, str)
+
+
+MIGRATIONS: list[tuple[str, list[Step]]] = [
     ("001-requests-grants-jobs-audit", [
         """CREATE TABLE requests (
             id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -102,29 +147,9 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             denied TEXT NOT NULL DEFAULT '{}'
         )""",
         "CREATE INDEX digests_by_time ON digests (created_at)",
-        """CREATE TABLE digest_findings (
-            digest_id INTEGER NOT NULL REFERENCES digests(id),
-            fid TEXT NOT NULL,
-            key TEXT NOT NULL,
-            check_id TEXT NOT NULL,
-            severity TEXT NOT NULL,
-            title TEXT NOT NULL,
-            acknowledged INTEGER NOT NULL DEFAULT 0,
-            PRIMARY KEY (digest_id, key)
-        )""",
-        "CREATE INDEX digest_findings_by_fid ON digest_findings (fid, digest_id)",
-        """CREATE TABLE finding_acks (
-            key TEXT PRIMARY KEY,
-            until TEXT NOT NULL,
-            by TEXT NOT NULL,
-            at TEXT NOT NULL,
-            note TEXT NOT NULL DEFAULT ''
-        )""",
-        """CREATE TABLE digest_days (
-            day TEXT PRIMARY KEY,
-            claimed_at TEXT NOT NULL,
-            digest_id INTEGER
-        )""",
+        _digest_findings,
+        _finding_acks,
+        _digest_days,
     ]),
     ("002-key-rotations", [
         """CREATE TABLE key_rotations (
@@ -164,12 +189,7 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
     ("005-key-mappings", [
         # Which IAM user each Slack user's keys belong to, as first seen; a change waits for
         # an admin (key_mapping_changes), so editing a tag alone never moves it.
-        """CREATE TABLE key_mappings (
-            slack_user TEXT PRIMARY KEY,
-            iam_user TEXT NOT NULL,
-            iam_user_id TEXT NOT NULL DEFAULT '',
-            recorded_at TEXT NOT NULL
-        )""",
+        _key_mappings,
         """CREATE TABLE key_mapping_changes (
             id INTEGER PRIMARY KEY AUTOINCREMENT,
             slack_user TEXT NOT NULL,
@@ -185,8 +205,6 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
         )""",
         """CREATE UNIQUE INDEX key_mapping_changes_pending ON key_mapping_changes (slack_user)
            WHERE status = 'pending'""",
-        "ALTER TABLE key_rotations ADD COLUMN warning_channel TEXT",
-        "ALTER TABLE key_rotations ADD COLUMN warning_ts TEXT",
-        "ALTER TABLE key_rotations ADD COLUMN reactivated_at TEXT",
+        _rotation_warning_columns,
     ]),
 ]

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from domain.errors import AlreadyRequested, CloudError, UserError
 from domain.iam import AccessKey
+from domain.jobs import JobKind, RotationJob
 from domain.requests import AccessRequest, Status
 from domain.rotation import (
     AUDIT_ROLE,
@@ -91,7 +92,7 @@ class RotationCommands:
     def activate(self, request: AccessRequest, now: datetime) -> None:
         """An admin approved a rotation request: rotate now, or close the request as failed."""
         if self.rotations.of_request(request.id) is not None:
-            self.jobs.cancel("activate", f"request:{request.id}", now)
+            self.jobs.cancel(JobKind.ACTIVATE, f"request:{request.id}", now)
             return
         holder = request.target_user or request.requester
         try:
@@ -113,7 +114,7 @@ class RotationCommands:
             moved = self.requests.move(request.id, Status.FAILED, actor=SYSTEM, now=now,
                                        expect=[Status.APPROVED], note=why[:500],
                                        details={"why": why})
-            self.jobs.cancel("activate", f"request:{request.id}", now)
+            self.jobs.cancel(JobKind.ACTIVATE, f"request:{request.id}", now)
         if moved is None:
             return  # the rotation itself closed the request and said why
         self.notices.thread(moved, f"{moved.label} failed: {why}")
@@ -150,12 +151,13 @@ class RotationCommands:
                             "deactivated, so there is nothing to postpone.")
         until = postponed_until(rotation, now)
         with self.uow.transaction():
-            self.jobs.cancel("key_deactivate",
+            self.jobs.cancel(JobKind.KEY_DEACTIVATE,
                              deactivation_key(rotation.id, rotation.deactivate_at), now)
             self.rotations.update(rotation.id, deactivate_at=until,
                                   postponements=rotation.postponements + 1)
-            self.jobs.schedule("key_deactivate", until, key=deactivation_key(rotation.id, until),
-                               payload={"rotation": rotation.id})
+            self.jobs.schedule(JobKind.KEY_DEACTIVATE, until,
+                               key=deactivation_key(rotation.id, until),
+                               payload=RotationJob(rotation.id))
             self.rotations.record(rotation, "key.deactivation_postponed", user, now,
                                   {"deactivate_at": stamp(until)})
         return (f"Postponed: the old key `{rotation.old_key_id}` is deactivated at "

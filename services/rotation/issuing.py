@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from domain.durations import format_duration
 from domain.errors import CloudError, UserError
 from domain.iam import AccessKey, IamUser, NewAccessKey
+from domain.jobs import JobKind, RotationJob
 from domain.requests import Status
 from domain.rotation import (
     SECRET_LIFETIME,
@@ -145,9 +146,9 @@ class KeyIssuer:
             if request_id is not None:
                 self.requests.move(request_id, Status.ACTIVE, actor=SYSTEM, now=now,
                                    expect=[Status.APPROVED], details={"rotation": rotation.id})
-                self.jobs.cancel("activate", f"request:{request_id}", now)
-            self.jobs.schedule("key_recover", now + RECOVERY_DEADLINE,
-                               key=job_key(rotation.id), payload={"rotation": rotation.id})
+                self.jobs.cancel(JobKind.ACTIVATE, f"request:{request_id}", now)
+            self.jobs.schedule(JobKind.KEY_RECOVER, now + RECOVERY_DEADLINE,
+                               key=job_key(rotation.id), payload=RotationJob(rotation.id))
         return rotation
 
     def announce(self, rotation: Rotation, now: datetime) -> Rotation:
@@ -214,11 +215,11 @@ class KeyIssuer:
                                         deactivate_at=deactivate_at)
             if moved is None:
                 return None
-            key, payload = job_key(rotation.id), {"rotation": rotation.id}
-            self.jobs.cancel("key_recover", key, now)
-            self.jobs.schedule("key_conceal", now + SECRET_LIFETIME, key=key, payload=payload)
+            key, payload = job_key(rotation.id), RotationJob(rotation.id)
+            self.jobs.cancel(JobKind.KEY_RECOVER, key, now)
+            self.jobs.schedule(JobKind.KEY_CONCEAL, now + SECRET_LIFETIME, key=key, payload=payload)
             if deactivate_at:
-                self.jobs.schedule("key_deactivate", deactivate_at,
+                self.jobs.schedule(JobKind.KEY_DEACTIVATE, deactivate_at,
                                    key=deactivation_key(rotation.id, deactivate_at),
                                    payload=payload)
             self.recovery.close_request(moved, Status.EXPIRED, "the new key was delivered", now)

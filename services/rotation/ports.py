@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from domain.iam import AccessKey, IamUser, NewAccessKey
+from domain.jobs import JobKind, RotationJob
 from domain.requests import AccessRequest, Status
 from domain.rotation import KeyMapping, MappingChange, Rotation, RotationPlan, RotationState
 
@@ -152,10 +153,10 @@ class UnitOfWork(Protocol):
 
 
 class JobQueue(Protocol):
-    def schedule(self, action: str, due_at: datetime, *, key: str,
-                 payload: dict[str, Any] | None = None) -> None: ...
+    def schedule(self, kind: JobKind, due_at: datetime, *, key: str,
+                 payload: RotationJob | None = None) -> None: ...
 
-    def cancel(self, action: str, key: str, now: datetime) -> None: ...
+    def cancel(self, kind: JobKind, key: str, now: datetime) -> None: ...
 
 
 class StoredJob(Protocol):
@@ -164,6 +165,11 @@ class StoredJob(Protocol):
 
 
 JobHandler = Callable[[StoredJob, datetime], None]  # runs one due job of the stored queue
+
+
+def rotation_of(job: StoredJob) -> int:
+    """The rotation id a key job carries (0 when missing, which matches no rotation)."""
+    return RotationJob.from_dict(job.payload).rotation
 
 
 class AuditTrail(Protocol):

@@ -6,6 +6,7 @@ import threading
 from datetime import datetime
 
 from domain.iam import AccessKey
+from domain.jobs import JobKind, RotationJob
 from domain.requests import AccessRequest, Status
 from domain.rotation import (
     UNDELIVERED,
@@ -17,13 +18,13 @@ from domain.rotation import (
 from services.rotation.ports import (
     ApprovalRequests,
     IamKeys,
-    JobHandler,
     JobQueue,
     KeyMessages,
     Notices,
     RotationStore,
     StoredJob,
     UnitOfWork,
+    rotation_of,
 )
 from services.rotation.shared import SYSTEM, job_key, log, quietly
 
@@ -54,15 +55,12 @@ class KeyRecovery:
         self._in_flight: set[int] = set()
         self._lock = threading.Lock()
 
-    def job_handlers(self) -> dict[str, JobHandler]:
-        return {"key_recover": self._on_recover}
-
     def resume(self, now: datetime) -> None:
         """Rotations an earlier run left undelivered are recovered by the next sweep."""
         for rotation in self.rotations.undelivered():
             if rotation.owner != self.owner:
-                self.jobs.schedule("key_recover", now, key=job_key(rotation.id),
-                                   payload={"rotation": rotation.id})
+                self.jobs.schedule(JobKind.KEY_RECOVER, now, key=job_key(rotation.id),
+                                   payload=RotationJob(rotation.id))
 
     def holding(self, rotation_id: int, busy: bool) -> None:
         """Mark a rotation as being delivered by this process (the recovery leaves it alone)."""
@@ -73,8 +71,8 @@ class KeyRecovery:
         with self._lock:
             return rotation.owner == self.owner and rotation.id in self._in_flight
 
-    def _on_recover(self, job: StoredJob, now: datetime) -> None:
-        rotation = self.rotations.get(int(job.payload.get("rotation", 0)))
+    def on_recover(self, job: StoredJob, now: datetime) -> None:
+        rotation = self.rotations.get(rotation_of(job))
         if rotation is None or rotation.state not in UNDELIVERED:
             return
         if self._busy(rotation):
@@ -101,7 +99,7 @@ class KeyRecovery:
                     "unrecorded_keys": [key.key_id for key in unexplained]})
             if moved is None:
                 return None
-            self.jobs.cancel("key_recover", job_key(rotation.id), now)
+            self.jobs.cancel(JobKind.KEY_RECOVER, job_key(rotation.id), now)
             request = self.close_request(moved, Status.FAILED, why, now)
         log.warning("key rotation withdrawn", extra={"rotation": rotation.id,
                                                      "deleted_key_id": rotation.new_key_id})
@@ -119,7 +117,7 @@ class KeyRecovery:
                                         secret_shown=bool(rotation.dm_ts), details={"why": why})
             if moved is None:
                 return
-            self.jobs.cancel("key_recover", job_key(rotation.id), now)
+            self.jobs.cancel(JobKind.KEY_RECOVER, job_key(rotation.id), now)
             request = self.close_request(moved, Status.FAILED, why, now)
         self.scrub(moved, now)
         if request is not None:  # without one, the requester's answer says why
@@ -136,8 +134,8 @@ class KeyRecovery:
             self.messages.conceal_key(rotation, "withdrawn")
         except Exception as exc:  # retried by the key_conceal job
             log.warning("could not edit a withdrawn key DM", extra={"error": type(exc).__name__})
-            self.jobs.schedule("key_conceal", now, key=job_key(rotation.id),
-                               payload={"rotation": rotation.id})
+            self.jobs.schedule(JobKind.KEY_CONCEAL, now, key=job_key(rotation.id),
+                               payload=RotationJob(rotation.id))
             return
         self.rotations.update(rotation.id, secret_shown=False)
 

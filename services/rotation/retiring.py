@@ -8,18 +8,18 @@ from typing import TypeVar
 
 from domain.errors import CloudError
 from domain.iam import AccessKey
+from domain.jobs import JobKind, RotationJob
 from domain.rotation import (
     WARNING_NOTICE,
     Rotation,
     RotationState,
     find_key,
-    iso_time,
     stamp,
     used_since_new_key,
 )
+from domain.text import iso_time
 from services.rotation.ports import (
     IamKeys,
-    JobHandler,
     JobQueue,
     KeyMessages,
     Notices,
@@ -27,6 +27,7 @@ from services.rotation.ports import (
     RotationStore,
     StoredJob,
     UnitOfWork,
+    rotation_of,
 )
 from services.rotation.shared import SYSTEM, deactivation_key, job_key, quietly
 
@@ -48,21 +49,17 @@ class KeyRetirer:
         self.uow = uow
         self.settings = settings
 
-    def job_handlers(self) -> dict[str, JobHandler]:
-        return {"key_conceal": self._on_conceal, "key_deactivate": self._on_deactivate,
-                "key_delete": self._on_delete}
-
     # --- jobs -----------------------------------------------------------------------------
 
     def _rotation(self, job: StoredJob) -> Rotation | None:
-        return self.rotations.get(int(job.payload.get("rotation", 0)))
+        return self.rotations.get(rotation_of(job))
 
-    def _on_conceal(self, job: StoredJob, now: datetime) -> None:
+    def on_conceal(self, job: StoredJob, now: datetime) -> None:
         rotation = self._rotation(job)
         if rotation is not None and rotation.secret_shown:
             self.conceal(rotation, SYSTEM, now, "removed after an hour")
 
-    def _on_deactivate(self, job: StoredJob, now: datetime) -> None:
+    def on_deactivate(self, job: StoredJob, now: datetime) -> None:
         rotation = self._rotation(job)
         if rotation is None or rotation.state is not RotationState.DELIVERED:
             return
@@ -71,7 +68,7 @@ class KeyRetirer:
         self._reporting(rotation, "deactivate", now,
                         lambda: self.retire(rotation, SYSTEM, now, check_use=True))
 
-    def _on_delete(self, job: StoredJob, now: datetime) -> None:
+    def on_delete(self, job: StoredJob, now: datetime) -> None:
         rotation = self._rotation(job)
         if rotation is None or rotation.state is not RotationState.DEACTIVATED:
             return
@@ -105,7 +102,7 @@ class KeyRetirer:
     def conceal(self, rotation: Rotation, actor: str, now: datetime, why: str) -> None:
         self.messages.conceal_key(rotation, why)
         self.rotations.update(rotation.id, secret_shown=False)
-        self.jobs.cancel("key_conceal", job_key(rotation.id), now)
+        self.jobs.cancel(JobKind.KEY_CONCEAL, job_key(rotation.id), now)
         self.rotations.record(rotation, "key.secret_removed", actor, now, {"why": why})
 
     def retire(self, rotation: Rotation, actor: str, now: datetime, *, check_use: bool) -> None:
@@ -127,10 +124,10 @@ class KeyRetirer:
             if moved is None:
                 return
             if rotation.deactivate_at:
-                self.jobs.cancel("key_deactivate",
+                self.jobs.cancel(JobKind.KEY_DEACTIVATE,
                                  deactivation_key(rotation.id, rotation.deactivate_at), now)
-            self.jobs.schedule("key_delete", delete_at, key=job_key(rotation.id),
-                               payload={"rotation": rotation.id})
+            self.jobs.schedule(JobKind.KEY_DELETE, delete_at, key=job_key(rotation.id),
+                               payload=RotationJob(rotation.id))
         quietly(self.notices.dm, rotation.holder,
                 f"Your old access key `{old.key_id}` is now inactive; Gatehouse deletes it "
                 f"at {stamp(delete_at)}. Your key is `{rotation.new_key_id}`.")
@@ -152,9 +149,9 @@ class KeyRetirer:
         until = now + WARNING_NOTICE
         with self.uow.transaction():
             self.rotations.update(rotation.id, warned=True, deactivate_at=until)
-            self.jobs.schedule("key_deactivate", until,
+            self.jobs.schedule(JobKind.KEY_DEACTIVATE, until,
                                key=deactivation_key(rotation.id, until),
-                               payload={"rotation": rotation.id})
+                               payload=RotationJob(rotation.id))
             self.rotations.record(rotation, "key.old_key_in_use", SYSTEM, now, {
                 "last_used": old.last_used.isoformat() if old.last_used else None,
                 "service": old.last_used_service, "region": old.last_used_region,
@@ -184,8 +181,8 @@ class KeyRetirer:
                                         details={"note": note} if note else None)
             if moved is None:
                 return
-            for action in ("key_delete", "key_recover"):
-                self.jobs.cancel(action, job_key(rotation.id), now)
+            for kind in (JobKind.KEY_DELETE, JobKind.KEY_RECOVER):
+                self.jobs.cancel(kind, job_key(rotation.id), now)
             if deleted:
                 self.rotations.record(moved, "key.rotated", actor, now)
         if rotation.old_key_id and note != KEPT:

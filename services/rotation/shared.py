@@ -10,7 +10,7 @@ from typing import Any
 
 from domain.audit import SYSTEM
 from domain.errors import CloudError, UserError
-from domain.rotation import iso_time
+from domain.text import iso_time
 
 log = logging.getLogger("gatehouse.keys")
 __all__ = ["SYSTEM", "deactivation_key", "job_key", "new_owner", "quietly", "refused"]

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from aws.errors import AwsError
+from domain.jobs import JobKind
 from domain.requests import AccessRequest, Grant
 
 
@@ -205,3 +206,8 @@ class FakeSlack:
 
     def home_changed(self, users: set[str]) -> None:
         """No App Home here."""
+
+
+def access_job_table(access: Any) -> dict[JobKind, Callable[..., None]]:
+    """The access flow's part of `wiring.job_table`, for tests that build no key rotation."""
+    return {kind: getattr(access, kind.value) for kind in JobKind if hasattr(access, kind.value)}

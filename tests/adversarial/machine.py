@@ -19,7 +19,14 @@ from storage.database import open_store
 from storage.jobs import JobQueue
 from storage.repository import Repository
 from tests.adversarial import invariants
-from tests.adversarial.fakes import Crash, FakeAws, FakeSlack, Faults, SlackDown
+from tests.adversarial.fakes import (
+    Crash,
+    FakeAws,
+    FakeSlack,
+    Faults,
+    SlackDown,
+    access_job_table,
+)
 
 ADMIN, LEAD, LEAD2, DEV, DEV2 = "U0ADMIN", "U0LEAD", "U0LEAD2", "U0DEV", "U0DEV2"
 USERS = [ADMIN, LEAD, LEAD2, DEV, DEV2]
@@ -64,7 +71,8 @@ class AccessMachine(RuleBasedStateMachine):
         self.audit = AuditLog(self.store)
         self.gh = Gatehouse.build(config=CONFIG, requests=Repository(self.store, self.audit),
                                   jobs=JobQueue(self.store), audit=self.audit, uow=self.store,
-                                  slack=self.slack, aws=self.aws, clock=self.clock)
+                                  slack=self.slack, aws=self.aws, clock=self.clock,
+                                  job_table=access_job_table)
         self.conn = invariants.connect(self.folder / "gatehouse.db")
         self.crashes = Faults()
         activate = self.gh.grants.activate

@@ -14,7 +14,7 @@ from storage.audit import AuditLog
 from storage.database import open_store
 from storage.jobs import JobQueue
 from storage.repository import Repository
-from tests.adversarial.fakes import FakeAws, FakeSlack
+from tests.adversarial.fakes import FakeAws, FakeSlack, access_job_table
 
 ADMIN, LEAD, DEV = "U0ADMIN", "U0LEAD", "U0DEV"
 ARN = "arn:aws:iam::123456789012:role/"
@@ -42,7 +42,7 @@ def parts(tmp_path):
     clock, slack = Clock(), FakeSlack()
     aws = FakeAws(clock)
     gh = Gatehouse.build(config=CONFIG, requests=requests, jobs=jobs, audit=audit, uow=store,
-                         slack=slack, aws=aws, clock=clock)
+                         slack=slack, aws=aws, clock=clock, job_table=access_job_table)
     yield gh, requests, jobs, slack, aws, clock
     store.close()
 

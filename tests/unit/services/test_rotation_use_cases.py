@@ -9,6 +9,7 @@ import pytest
 from config import parse_config
 from domain.errors import UserError
 from domain.iam import AccessKey
+from domain.jobs import JobKind
 from domain.rotation import RotationState
 from services.rotation.commands import RotationCommands
 from services.rotation.issuing import UNDELIVERABLE, KeyIssuer
@@ -68,7 +69,10 @@ class Rig:
                                          self.retirer, KeyRequests(self.repo), self.announcer,
                                          self.repo, self.notices, self.jobs, self.store,
                                          self.audit)
-        self.handlers = {**self.recovery.job_handlers(), **self.retirer.job_handlers()}
+        self.handlers = {JobKind.KEY_RECOVER: self.recovery.on_recover,  # as wiring.job_table
+                         JobKind.KEY_CONCEAL: self.retirer.on_conceal,
+                         JobKind.KEY_DEACTIVATE: self.retirer.on_deactivate,
+                         JobKind.KEY_DELETE: self.retirer.on_delete}
 
     def run_due(self, now: datetime) -> list[str]:
         ran = []
