@@ -30,12 +30,23 @@ class BackgroundServer:
     def close(self) -> None:
         """Stop accepting, close every connection, end the worker threads; idempotent."""
         sockets = self.server._map  # the listening socket, the loop's trigger, connections
+        self._quiet_trigger()
         if self.thread.is_alive():
             self.server.trigger.pull_trigger(lambda: wasyncore.close_all(sockets))
             self.thread.join(STOP_SECONDS)
         else:
             wasyncore.close_all(sockets)
-        # A worker still answering (say, refusing a large upload) wakes the loop when it is
-        # done; the loop and its trigger are gone now, so that wake-up has nothing to do.
-        self.server.trigger.pull_trigger = lambda *_: None
         self.server.task_dispatcher.shutdown()
+
+    def _quiet_trigger(self) -> None:
+        """A worker still answering (say, refusing a large upload) wakes the loop when it is
+        done; once the loop has closed its trigger, that wake-up has nothing left to do."""
+        trigger = self.server.trigger
+        pull = trigger._physical_pull
+
+        def pull_unless_closed() -> None:
+            try:
+                pull()
+            except OSError:  # the loop and its trigger are gone: nothing is waiting to wake
+                pass
+        trigger._physical_pull = pull_unless_closed
