@@ -165,8 +165,10 @@ def delete_assignment(sso: BaseClient, instance_arn: str, key: AssignmentKey, *,
                                                                        request_id),
                       sleep=sleep, backoff=backoff)
     except AwsError as error:
-        if error.code == NOT_FOUND or not assignment_exists(sso, instance_arn, key):
+        if error.code == NOT_FOUND:
             return None
+        if error.code == "Failed" and not assignment_exists(sso, instance_arn, key):
+            return None  # AWS reports a deletion of an assignment already gone as failed
         raise
 
 
