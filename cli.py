@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from typing import TextIO
+from typing import Any, TextIO
 
 from aws.clients import AwsClients
 from aws.iam import role_max_session_seconds
@@ -106,10 +107,24 @@ def serve_http(runtime: Runtime) -> None:
 
 
 def serve_socket_mode(runtime: Runtime) -> None:
+    """Slack over a WebSocket; /healthz and /metrics still answer on HOST:PORT."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
+    threading.Thread(target=health_listener(runtime).run, name="health-listener",
+                     daemon=True).start()
     log.info("connecting in Socket Mode")
     SocketModeHandler(runtime.app, runtime.env.slack_app_token).start()
+
+
+def health_listener(runtime: Runtime) -> Any:
+    """A waitress server (not yet running) for /healthz and /metrics only."""
+    from waitress.server import create_server
+
+    server = create_server(runtime.wsgi(slack_events=False), host=runtime.env.host,
+                           port=runtime.env.port, threads=2, ident="gatehouse")
+    log.info("serving /healthz and /metrics", extra={"host": runtime.env.host,
+                                                    "port": server.effective_port})
+    return server
 
 
 def _no_sandbox(args: argparse.Namespace, environ: dict[str, str]) -> int:

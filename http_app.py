@@ -11,6 +11,8 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from metrics import Metrics
+
 log = logging.getLogger("gatehouse.http")
 
 MAX_BODY_BYTES = 1024 * 1024  # Slack's payloads are a few KB; a view with 100 blocks < 1 MB
@@ -40,19 +42,26 @@ def signature_problem(secret: str | None, body: bytes, timestamp: str | None,
 
 def create_wsgi_app(bolt_app: Any, health: Callable[[], Mapping[str, bool]],
                     signing_secret: str | None, *, max_body_bytes: int = MAX_BODY_BYTES,
-                    clock: Callable[[], float] = time.time) -> Wsgi:
-    """`POST /slack/events` (checked, then handed to Bolt), `GET /healthz`, else 404."""
+                    clock: Callable[[], float] = time.time, metrics: Metrics | None = None,
+                    slack_events: bool = True) -> Wsgi:
+    """`POST /slack/events` (checked, then handed to Bolt), `GET /healthz`, `GET /metrics`.
+
+    With `slack_events=False` (Socket Mode's listener) only the last two are served.
+    """
     from slack_bolt.adapter.wsgi import SlackRequestHandler
 
-    slack = SlackRequestHandler(bolt_app, path=SLACK_PATH)
+    slack = SlackRequestHandler(bolt_app, path=SLACK_PATH) if slack_events else None
+    served = ("POST /slack/events, " if slack else "") + "GET /healthz and GET /metrics"
 
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
         if path == "/healthz" and method == "GET":
             return _health(health, start_response)
-        if path != SLACK_PATH or method != "POST":
-            return _answer(start_response, "404 Not Found", "Gatehouse serves POST /slack/events "
-                                                            "and GET /healthz only.")
+        if path == "/metrics" and method == "GET" and metrics is not None:
+            return _metrics(metrics, start_response)
+        if slack is None or path != SLACK_PATH or method != "POST":
+            return _answer(start_response, "404 Not Found", f"Gatehouse serves {served} only.")
+        started = time.perf_counter()
         body = _read_capped(environ, max_body_bytes)
         if body is None:
             log.warning("refused an oversized request", extra={"limit": max_body_bytes})
@@ -65,7 +74,10 @@ def create_wsgi_app(bolt_app: Any, health: Callable[[], Mapping[str, bool]],
             log.warning("refused an unsigned request", extra={"why": problem,
                                                               "bytes": len(body)})
             return _answer(start_response, "401 Unauthorized", "Not signed by Slack.")
-        return _to_bolt(slack, environ, body, start_response)
+        answer = _to_bolt(slack, environ, body, start_response)
+        if metrics is not None:
+            metrics.ack_seconds.observe(time.perf_counter() - started)
+        return answer
     return application
 
 
@@ -99,6 +111,12 @@ def _health(health: Callable[[], Mapping[str, bool]],
     body = json.dumps({"status": "ok" if ok else "unavailable", **checks}).encode()
     start_response("200 OK" if ok else "503 Service Unavailable",
                    [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def _metrics(metrics: Metrics, start_response: StartResponse) -> Iterable[bytes]:
+    content_type, body = metrics.exposition()
+    start_response("200 OK", [("Content-Type", content_type), ("Content-Length", str(len(body)))])
     return [body]
 
 

@@ -43,6 +43,7 @@ from handlers.notifier import SlackNotifier
 from handlers.replies import Background, unexpected
 from handlers.rotation import RotationHandlers, SlackKeyMessages, register_rotation
 from http_app import create_wsgi_app
+from metrics import Metrics
 from scheduler import Scheduled, build_scheduler, schedule_table
 from services.digest import DigestService
 from services.digest_actions import DigestActions
@@ -87,15 +88,20 @@ class Runtime:
     background: Background
     listeners: Listeners
     scheduler: BackgroundScheduler
+    metrics: Metrics
 
     def healthy(self) -> bool:
         return self.store.healthy() and bool(self.scheduler.running)
 
-    def wsgi(self) -> WsgiApp:
-        """The HTTP app: signature and size checked on the raw body before Bolt parses it."""
+    def wsgi(self, *, slack_events: bool = True) -> WsgiApp:
+        """The HTTP app: signature and size checked on the raw body before Bolt parses it.
+
+        `slack_events=False`: only /healthz and /metrics (Socket Mode's listener).
+        """
         return create_wsgi_app(self.app, lambda: {"database": self.store.healthy(),
                                                   "scheduler": bool(self.scheduler.running)},
-                               self.env.slack_signing_secret)
+                               self.env.slack_signing_secret, metrics=self.metrics,
+                               slack_events=slack_events)
 
     def start_background(self) -> None:
         """Start the scheduler and catch up with whatever fell due while stopped."""
@@ -139,13 +145,17 @@ def build(env: Environment, config: Config, *, clock: Callable[[], datetime] | N
     store = open_store(env.db_path)
     audit = AuditLog(store)
     requests, jobs = Repository(store, audit), JobQueue(store)
+    metrics = observed(requests, jobs, audit, clock)
     client = slack_client(env)
+    metrics.count_slack_errors(client)
     clients = aws_clients or AwsClients.from_environment(env.aws_region)
+    metrics.count_aws_errors(clients.session.events)
     aws_grants = AwsGrants(clients, env.federation_url)
     background = Background()
     app = App(client=client, signing_secret=env.slack_signing_secret or "socket-mode",
               request_verification_enabled=not env.socket_mode,
               process_before_response=True, raise_error_for_unhandled_request=False)
+    app.use(metrics.slack_middleware())
     # The notifier shows who may decide and refreshes Homes, which are built after it (they
     # need the services that need the notifier): these functions look them up when called.
     notifier = SlackNotifier(client, config,
@@ -174,7 +184,18 @@ def build(env: Environment, config: Config, *, clock: Callable[[], datetime] | N
     return Runtime(env=env, config=config, store=store, requests=requests, jobs=jobs,
                    audit=audit, notifier=notifier, aws_clients=clients, aws_grants=aws_grants,
                    gh=gh, keys=keys, digest=digest, home=home, app=app, background=background,
-                   listeners=listeners, scheduler=scheduler)
+                   listeners=listeners, scheduler=scheduler, metrics=metrics)
+
+
+def observed(requests: Repository, jobs: JobQueue, audit: AuditLog,
+             clock: Callable[[], datetime]) -> Metrics:
+    """The bot's series: the audit log counts status moves, claims time job lag; the gauges
+    read the database when scraped. Services are unchanged: the hooks sit on the adapters."""
+    metrics = Metrics(active_grants=lambda: len(requests.live_grants()),
+                      oldest_due=jobs.oldest_due, clock=clock)
+    audit.append = metrics.counting_audit(audit.append)  # type: ignore[method-assign]
+    jobs.claim = metrics.timing_claims(jobs.claim)  # type: ignore[method-assign]
+    return metrics
 
 
 def rotation_settings(config: Config) -> RotationSettings:

@@ -117,9 +117,12 @@ class Store:
             self.db.table(table).upsert(row, pk=pk)
 
     def healthy(self) -> bool:
+        """True when the database file is still there and a read of a real table succeeds."""
+        if self.path != ":memory:" and not Path(self.path).exists():
+            return False  # deleted under us: writes would go to a file nobody will find
         try:
             with self.lock:
-                self.db.conn.execute("SELECT 1").fetchone()
+                self.db.conn.execute("SELECT count(*) FROM migrations").fetchone()
             return True
         except sqlite3.Error:
             return False

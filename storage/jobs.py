@@ -78,6 +78,13 @@ class JobQueue:
         rows = self.store.rows("jobs", where, params, order_by="due_at")
         return [_job(row) for row in rows]
 
+    def oldest_due(self, now: datetime) -> datetime | None:
+        """The due time of the oldest job that is due and free to claim, or None."""
+        row = self.store.query_one(
+            "SELECT MIN(due_at) AS due_at FROM jobs WHERE done_at IS NULL AND due_at <= ?"
+            " AND (claimed_at IS NULL OR claimed_at <= ?)", (to_iso(now), to_iso(now - LEASE)))
+        return from_iso(row["due_at"]) if row else None
+
 
 def _job(row: dict[str, Any]) -> Job:
     return Job(id=row["id"], action=row["action"], due_at=from_iso(row["due_at"]), key=row["key"],
