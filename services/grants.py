@@ -10,21 +10,20 @@ from config import Config
 from domain.audit import SYSTEM
 from domain.durations import format_duration
 from domain.errors import AwsError, UserError
-from domain.policy import STS_MAX_SECONDS, STS_MIN_SECONDS, grant_end, window_end
+from domain.policy import STS_MIN_SECONDS, grant_end, window_end
 from domain.requests import AccessRequest, Grant, Kind, Status
 from services.access_rules import AccessRules, now_label, require_request
 from services.ports import (
     AuditLog,
     AwsPort,
-    Credentials,
     JobQueue,
     RequestStore,
     SlackPort,
     UnitOfWork,
 )
+from services.revocation import RevokeDenies, deny_cutoff
 
 log = logging.getLogger("gatehouse.grants")
-DENY_LIFETIME = timedelta(seconds=STS_MAX_SECONDS)
 DELIVERY_DEADLINE = timedelta(minutes=5)
 Activator = Callable[[AccessRequest, datetime], None]
 
@@ -41,6 +40,8 @@ class GrantService:
         self.slack = slack
         self.aws = aws
         self.rules = rules
+        self.denies = RevokeDenies(config=config, requests=requests, jobs=jobs, audit=audit,
+                                   uow=uow, slack=slack, aws=aws, rules=rules)
         # Other kinds of request (key rotation) say what approval sets off.
         self.activators: Mapping[Kind, Activator] = activators or {}
 
@@ -117,7 +118,7 @@ class GrantService:
         except AwsError as exc:
             self._fail_grant(request, grant, f"AWS refused the grant: {exc}", now)
             return
-        self._deny_if_ended_meanwhile(grant.id, credentials, seconds, now)
+        self.denies.deny_if_ended_meanwhile(grant.id, credentials, seconds, now)
         self.slack.dm_credentials(request, grant, credentials, console,
                                       _clip_note(request, seconds))
         self.requests.update_grant(grant.id, delivered=True)
@@ -154,7 +155,7 @@ class GrantService:
                 self._schedule_grant_jobs(grant, now)
                 self.jobs.cancel("activate", f"request:{request.id}", now)
         if not live:
-            self._deny_if_ended_meanwhile(grant.id, credentials, seconds, now)
+            self.denies.deny_if_ended_meanwhile(grant.id, credentials, seconds, now)
             self._fail(request, f"{parent.label} ended before the extension was applied", now)
         if not moved:
             return
@@ -206,7 +207,7 @@ class GrantService:
                                        grant_id=grant.id,
                                        payload={"issued_before": deny_cutoff(now)})
         if deny:
-            self._try_revoke_deny(grant, now)
+            self.denies.try_deny(grant, now)
         self._announce_end(grant, status, actor, now)
         return True
 
@@ -247,74 +248,6 @@ class GrantService:
             self.slack.scrub_credentials(grant, self._request(grant.request_id), ended)
         self.jobs.cancel("scrub_dm", f"grant:{grant_id}", now)
 
-    def _deny_if_ended_meanwhile(self, grant_id: int, credentials: Credentials, seconds: int,
-                                 now: datetime) -> None:
-        """A revoke that landed while AWS was issuing set its cut-off before these credentials
-        existed: deny again, with a cut-off after their issue time."""
-        grant = self.requests.grant(grant_id)
-        if grant.is_live or not grant.source_identity:
-            return
-        issued = max(now, credentials.expiration - timedelta(seconds=seconds))
-        cutoff = deny_cutoff(issued)
-        self.jobs.schedule("revoke_deny", now, key=f"grant:{grant.id}", grant_id=grant.id,
-                               payload={"issued_before": cutoff})
-        self._try_revoke_deny(grant, now, cutoff)
-
-    def _try_revoke_deny(self, grant: Grant, now: datetime, cutoff: str | None = None) -> None:
-        try:
-            self.run_revoke_deny(grant, cutoff or deny_cutoff(now), now)
-        except AwsError as exc:
-            log.warning("revoke deny refused; the sweep retries it",
-                        extra={"grant": grant.id, "error": str(exc)})
-            self._tell_deny_refused(grant, str(exc))
-
-    def _tell_deny_refused(self, grant: Grant, why: str) -> None:
-        """A revoke whose deny AWS refused is not done: the holder, deciders and admins hear."""
-        request = self._request(grant.request_id)
-        until = now_label(grant.ends_at)
-        people = " ".join(f"<@{p}>" for p in self.rules.decision_makers(request))
-        self.slack.thread(request, f":rotating_light: {people} AWS refused the deny that "
-                              f"stops the credentials already issued for {request.label}: "
-                              f"{why}. The revoke is NOT complete: they keep working until "
-                              f"{until} unless the deny lands. Gatehouse keeps retrying.")
-        text = (f":rotating_light: The revoke of {request.label} ({grant.role}, held by "
-                f"<@{grant.requester}>) is not complete: AWS refused the deny that stops "
-                f"credentials already issued ({why}). They work until {until} unless the "
-                "deny lands; Gatehouse keeps retrying.")
-        for person in {grant.requester, *self.config.admins}:
-            self.slack.dm(person, text)
-
-    def deny_outstanding(self, grant_id: int) -> bool:
-        """True while the deny that stops issued credentials has not reached AWS yet."""
-        return any(job.grant_id == grant_id for job in self.jobs.pending("revoke_deny"))
-
-    def run_revoke_deny(self, grant: Grant, issued_before: str, now: datetime, *,
-                        retried: bool = False) -> None:
-        """Attach the deny that stops credentials already handed out; a job retries it."""
-        job_key = f"grant:{grant.id}"
-        if not grant.source_identity:
-            self.jobs.cancel("revoke_deny", job_key, now)
-            return
-        deny = self.aws.put_revoke_deny(
-            role_arn=grant.role_arn, source_identity=grant.source_identity,
-            issued_before=datetime.fromisoformat(issued_before.replace("Z", "+00:00")))
-        cutoff = now_iso(deny.issued_before)
-        with self.uow.transaction():
-            self.jobs.cancel("revoke_deny", job_key, now)
-            self.jobs.schedule("remove_deny", now + DENY_LIFETIME, key=job_key,
-                                   grant_id=grant.id,
-                                   payload={"role_arn": grant.role_arn,
-                                            "policy_name": deny.policy_name,
-                                            "issued_before": cutoff})
-        self.audit.append(at=now, actor=SYSTEM, action="grant.deny_attached",
-                              request_id=grant.request_id, role=grant.role,
-                              subject=grant.requester,
-                              details={"policy_name": deny.policy_name, "issued_before": cutoff})
-        if retried:
-            self.slack.thread(self._request(grant.request_id),
-                                  "AWS accepted the deny: credentials issued before "
-                                  f"{cutoff} no longer work. The revoke is complete.")
-
     def _fail(self, request: AccessRequest, why: str, now: datetime) -> None:
         moved = self.requests.move(request.id, Status.FAILED, actor=SYSTEM, now=now,
                                    expect=[Status.APPROVED, Status.PENDING], note=why,
@@ -336,20 +269,19 @@ class GrantService:
         self.slack.home_changed({request.requester})
 
 
+    def deny_outstanding(self, grant_id: int) -> bool:
+        return self.denies.outstanding(grant_id)
+
+    def run_revoke_deny(self, grant: Grant, issued_before: str, now: datetime, *,
+                        retried: bool = False) -> None:
+        self.denies.run(grant, issued_before, now, retried=retried)
+
+
 def _ended_words(status: Status, actor: str, now: datetime) -> str:
     return {Status.EXPIRED: f"expired at {now_label(now)}",
             Status.REVOKED: f"revoked by <@{actor}> at {now_label(now)}",
             Status.FAILED: f"closed at {now_label(now)}"}[status]
 
-
-def deny_cutoff(now: datetime) -> str:
-    """Credentials issued before this are denied: the end of the current second, because
-    aws:TokenIssueTime has whole seconds and DateLessThan is strict."""
-    return now_iso(now.replace(microsecond=0) + timedelta(seconds=1))
-
-
-def now_iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _clip_note(request: AccessRequest, seconds: int) -> str | None:
