@@ -158,7 +158,8 @@ def build(env: Environment, config: Config, *, clock: Callable[[], datetime] | N
     listeners = Listeners(gh, background,
                           feature_commands={"rotate-key": key_handlers.on_command,
                                             "digest": digest.on_command},
-                          list_sources=[key_handlers.list_lines])
+                          list_sources=[key_handlers.list_lines],
+                          form_key=env.slack_signing_secret or env.slack_bot_token)
     home = HomePublisher(gh, client, background,
                          sections=[key_handlers.home_section, digest.home_section])
     register(app, listeners)

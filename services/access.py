@@ -8,7 +8,7 @@ from typing import NoReturn
 from config import Config
 from domain.audit import SYSTEM
 from domain.errors import DuplicateRequest, UserError
-from domain.policy import check_approver, check_duration, window_end
+from domain.policy import check_duration, window_end
 from domain.requests import AccessRequest, Grant, Kind, Status
 from domain.text import escape
 from services.access_rules import AccessRules, require_request
@@ -171,7 +171,7 @@ class AccessService:
         if request.status is not Status.PENDING:
             raise UserError(f"{request.label} is already {request.status.value}; "
                             "there is nothing left to decide.")
-        check_approver(self.rules.rule_for(request), user, request.requester)
+        self.rules.check_decider(request, user)
         return request
 
     def _drop_pending_jobs(self, request: AccessRequest, now: datetime) -> None:
@@ -202,7 +202,7 @@ class AccessService:
         grant = self._live_grant(request)
         role = self.config.role(grant.role)
         allowed = user == grant.requester or self.rules.is_admin(user) or (
-            role is not None and self.rules.rule(role).may_decide(user))
+            role is not None and self.rules.may_decide_now(role, user))
         if not allowed:
             raise UserError(f"{request.label} is not yours; only its holder, the role's "
                             "approvers and admins can revoke it.")
