@@ -7,8 +7,9 @@ from typing import NoReturn
 
 from config import Config
 from domain.audit import SYSTEM
+from domain.durations import format_duration
 from domain.errors import DuplicateRequest, UserError
-from domain.policy import check_duration, window_end
+from domain.policy import STS_MIN_SECONDS, check_duration, window_end
 from domain.requests import AccessRequest, Grant, Kind, Status
 from domain.text import escape
 from services.access_rules import AccessRules, require_request
@@ -40,7 +41,7 @@ class AccessService:
         """Validate and store a new request; `announce` posts it afterwards."""
         role = self.rules.role(role_name)
         reason = _clean_reason(reason)
-        check_duration(seconds, self.rules.limit(role), role.name)
+        check_duration(seconds, min(self.rules.limit(role), role.max_total), role.name)
         if role.conditions.hours:
             window_end(now, (role.conditions.hours.start, role.conditions.hours.end),
                        self.config.zone)
@@ -63,6 +64,9 @@ class AccessService:
             raise UserError(f"{original.label} is not yours; only its holder can extend it.")
         role = self.rules.role(grant.role)
         check_duration(seconds, self.rules.limit(role), role.name)
+        room = self.rules.room_left(grant, role)
+        if seconds > room:
+            raise UserError(_past_total(original, role.name, role.max_total, room))
         try:
             with self.uow.transaction():  # a request never exists without its expiry
                 request = self.requests.create_request(
@@ -260,6 +264,14 @@ def _clean_reason(reason: str) -> str:
     if len(reason) > MAX_REASON:
         raise UserError(f"The reason is {len(reason)} characters; keep it under {MAX_REASON}.")
     return reason
+
+
+def _past_total(request: AccessRequest, role: str, max_total: int, room: int) -> str:
+    limit = (f"{request.label} may last {format_duration(max_total)} in all, extensions "
+             f"included (the max_total of {role})")
+    if room < STS_MIN_SECONDS:
+        return f"{limit}, and it has reached that: it cannot be extended. Request access again."
+    return f"{limit}: an extension can add at most {format_duration(room)}."
 
 
 def _duplicate_message(existing: AccessRequest) -> str:

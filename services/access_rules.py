@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from config import Config, RoleConfig
 from domain.errors import AwsError, UserError
 from domain.policy import ApprovalRule, check_approver, expand_approvers, grant_limit
-from domain.requests import AccessRequest, Kind
+from domain.requests import AccessRequest, Grant, Kind
 from domain.text import utc_label
 from services.ports import AwsPort, RequestStore
 
@@ -99,6 +99,12 @@ class AccessRules:
                 self._role_limits.setdefault(role.name, None)
         return grant_limit(role.max_duration, self._role_limits[role.name],
                            self.aws.role_chaining())
+
+    @staticmethod
+    def room_left(grant: Grant, role: RoleConfig) -> int:
+        """Seconds extensions may still add to `grant`: the role's max_total less its length."""
+        total_end = grant.started_at + timedelta(seconds=role.max_total)
+        return max(0, int((total_end - grant.ends_at).total_seconds()))
 
     def forget_limits(self) -> None:
         """Read every role's MaxSessionDuration from IAM again on next use."""

@@ -71,7 +71,7 @@ class GrantService:
         role = self.rules.role(request.role)
         hours = role.conditions.hours
         closing = window_end(now, (hours.start, hours.end), self.config.zone) if hours else None
-        start = now
+        start, total_end = now, now + timedelta(seconds=role.max_total)
         if request.kind is Kind.EXTEND:
             parent = self._request(request.parent_id)
             grant = self.requests.grant(parent.grant_id) if parent.grant_id else None
@@ -79,10 +79,14 @@ class GrantService:
                 raise UserError(f"the grant of {parent.label} ended before the extension was "
                                 "approved; request access again")
             start = max(now, grant.ends_at)
+            total_end = grant.started_at + timedelta(seconds=role.max_total)
         limit = self.rules.limit(role, fresh=True)
         ends = min(grant_end(start, request.duration_seconds, closing),
-                   now + timedelta(seconds=limit))
+                   now + timedelta(seconds=limit), total_end)
         seconds = int((ends - now).total_seconds())
+        if total_end <= start and request.kind is Kind.EXTEND:
+            raise UserError(f"the grant has reached the max_total of {role.name} "
+                            f"({format_duration(role.max_total)}, extensions included)")
         if seconds < STS_MIN_SECONDS:
             raise UserError("the grant would last under 15 minutes (the role's hours window "
                             "or its session limit ends sooner), which AWS does not allow")

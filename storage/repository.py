@@ -81,9 +81,11 @@ class Repository:
                 target_user or requester,)
         else:
             sql, params = "kind='access' AND requester=? AND role=?", (requester, role)
+        # An extension already applied (active) does not block the next; a pending one does.
+        open_ = "'pending','approved'" + ("" if kind is Kind.EXTEND else ",'active'")
         row = self.store.query_one(
-            f"SELECT * FROM requests WHERE {sql} AND status IN ('pending','approved','active')"
-            " ORDER BY id LIMIT 1", params,
+            f"SELECT * FROM requests WHERE {sql} AND status IN ({open_}) ORDER BY id LIMIT 1",
+            params,
         )
         if row:
             raise DuplicateRequest(_request(row))
