@@ -17,6 +17,7 @@ from services.grants import GrantService
 from services.ports import AuditLog, JobQueue, RequestStore, SlackPort, UnitOfWork
 
 MAX_REASON = 500
+ANNOUNCE_GRACE = timedelta(minutes=2)  # after this, an unposted request is posted by the sweep
 
 
 class AccessService:
@@ -88,20 +89,34 @@ class AccessService:
         if settings.remind_after < settings.pending_expiry:
             self.jobs.schedule("remind", now + timedelta(seconds=settings.remind_after),
                                    key=key, request_id=request.id)
+        # Stored with the request: if Gatehouse stops before posting it, the sweep posts it.
+        self.jobs.schedule("announce", now + ANNOUNCE_GRACE, key=key, request_id=request.id)
 
     def announce(self, request_id: int, now: datetime) -> None:
         """Post the request for approval, or approve it at once when the role auto-approves."""
         request = self.request(request_id)
+        if request.message_ts or request.status is not Status.PENDING:  # posted, or decided
+            self.jobs.cancel("announce", f"request:{request.id}", now)
+            return
         role = self.config.role(request.role) if request.kind is not Kind.KEY else None
         channel = self.rules.channel_for(request)
         try:
             ts = self.slack.post_request(request, channel, self.rules.decision_makers(request))
         except Exception as exc:  # nobody could see it to decide: close it rather than hide it
             self._close_unposted(request, channel, exc, now)
-        self.requests.set_message(request.id, channel, ts)
+        with self.uow.transaction():
+            self.requests.set_message(request.id, channel, ts)
+            self.jobs.cancel("announce", f"request:{request.id}", now)
         self.slack.home_changed({request.requester, *self.rules.decision_makers(request)})
         if role and role.auto_approve and request.status is Status.PENDING:
             self._approve(self.request(request.id), SYSTEM, now, note="auto-approved")
+
+    def announce_late(self, request_id: int, now: datetime) -> None:
+        """The sweep's `announce` job: post a request Gatehouse stopped before posting."""
+        try:
+            self.announce(request_id, now)
+        except UserError as closed:  # the requester is not waiting on a reply: tell them
+            self.slack.dm(self.request(request_id).requester, str(closed))
 
     def _close_unposted(self, request: AccessRequest, channel: str, exc: Exception,
                         now: datetime) -> NoReturn:
@@ -179,7 +194,7 @@ class AccessService:
         return request
 
     def _drop_pending_jobs(self, request: AccessRequest, now: datetime) -> None:
-        for action in ("expire_pending", "remind"):
+        for action in ("expire_pending", "remind", "announce"):
             self.jobs.cancel(action, f"request:{request.id}", now)
 
     # --- ending -------------------------------------------------------------------------

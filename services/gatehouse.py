@@ -40,7 +40,9 @@ class Gatehouse:
         access = AccessService(config=config, requests=requests, jobs=jobs, audit=audit, uow=uow,
                                slack=slack, rules=rules, grants=grants)
         sweeper = Sweeper(requests=requests, jobs=jobs, audit=audit, slack=slack, aws=aws,
-                          rules=rules, grants=grants)
+                          rules=rules, grants=grants,
+                          handlers={"announce": lambda job, now: access.announce_late(
+                              job.request_id, now)})
         return cls(access=access, grants=grants, sweeper=sweeper, rules=rules, audit=audit,
                    clock=clock)
 

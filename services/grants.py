@@ -13,6 +13,7 @@ from domain.errors import AwsError, UserError
 from domain.policy import STS_MIN_SECONDS, grant_end, window_end
 from domain.requests import AccessRequest, Grant, Kind, Status
 from services.access_rules import AccessRules, now_label, require_request
+from services.endings import GrantEndings
 from services.ports import (
     AuditLog,
     AwsPort,
@@ -21,7 +22,7 @@ from services.ports import (
     SlackPort,
     UnitOfWork,
 )
-from services.revocation import RevokeDenies, deny_cutoff
+from services.revocation import RevokeDenies
 
 log = logging.getLogger("gatehouse.grants")
 DELIVERY_DEADLINE = timedelta(minutes=5)
@@ -42,6 +43,8 @@ class GrantService:
         self.rules = rules
         self.denies = RevokeDenies(config=config, requests=requests, jobs=jobs, audit=audit,
                                    uow=uow, slack=slack, aws=aws, rules=rules)
+        self.endings = GrantEndings(requests=requests, jobs=jobs, uow=uow, slack=slack,
+                                    denies=self.denies)
         # Other kinds of request (key rotation) say what approval sets off.
         self.activators: Mapping[Kind, Activator] = activators or {}
 
@@ -109,8 +112,13 @@ class GrantService:
             self._schedule_grant_jobs(grant, now)
             self.jobs.cancel("activate", f"request:{request.id}", now)
         # The DM exists before any secret does, so that whatever happens next it can be scrubbed.
-        channel, ts = self.slack.dm(request.requester, f"{request.label}: issuing your "
+        try:
+            channel, ts = self.slack.dm(request.requester, f"{request.label}: issuing your "
                                                            f"credentials for {role.name}…")
+        except Exception as exc:  # no DM, no secret: nothing is issued
+            self._fail_grant(request, grant, f"Slack refused the DM that would hold the "
+                             f"credentials ({slack_refusal(exc)}), so none were issued", now)
+            return
         self.requests.update_grant(grant.id, dm_channel=channel, dm_ts=ts)
         grant = self.requests.grant(grant.id)
         try:
@@ -123,10 +131,15 @@ class GrantService:
             self._fail_grant(request, grant, f"AWS refused the grant: {exc}", now)
             return
         self.denies.deny_if_ended_meanwhile(grant.id, credentials, seconds, now)
-        self.slack.dm_credentials(request, grant, credentials, console,
+        try:
+            self.slack.dm_credentials(request, grant, credentials, console,
                                       _clip_note(request, seconds))
+        except Exception as exc:  # issued but not delivered: withdraw them with a deny
+            self._fail_grant(request, grant, f"Slack refused the DM with the credentials "
+                             f"({slack_refusal(exc)}); they were withdrawn", now, deny=True)
+            return
         self.requests.update_grant(grant.id, delivered=True)
-        self._scrub_if_ended(grant.id, now)
+        self.endings.scrub_if_ended(grant.id, now)
         self.slack.thread(request, f"Access granted to <@{request.requester}> until "
                                        f"{now_label(ends)}.")
         self.slack.refresh_request(self._request(request.id),
@@ -168,7 +181,7 @@ class GrantService:
             f"Extended by {request.label} until {now_label(ends)}.")
         # When the first DM never arrived, this one holds the only secrets: keep it to scrub.
         self.requests.update_grant(grant.id, delivered=True, dm_channel=channel, dm_ts=ts)
-        self._scrub_if_ended(grant.id, now)
+        self.endings.scrub_if_ended(grant.id, now)
         self.slack.thread(request, f"Extension granted: {parent.label} now ends "
                                        f"{now_label(ends)}.")
         self.slack.thread(parent, f"Extended by {request.label} until {now_label(ends)}.")
@@ -190,67 +203,10 @@ class GrantService:
     def end(self, grant: Grant, status: Status, *, actor: str, now: datetime,
             why: str | None = None, deny: bool | None = None) -> bool:
         """Expire, revoke or fail a live grant and every request on it; False if already ended."""
-        deny = status is Status.REVOKED if deny is None else deny
-        with self.uow.transaction():
-            if not self.requests.end_grant(grant.id, status, now):
-                return False
-            requests = [r for r in self.requests.requests_of_grant(grant.id)
-                        if r.status is Status.ACTIVE]
-            for request in requests:
-                self.requests.move(request.id, status, actor=actor, now=now,
-                                   expect=[Status.ACTIVE], note=why,
-                                   details={"grant_id": grant.id, **({"why": why} if why else {})})
-            for action in ("expire_grant", "warn_expiry", "check_delivery"):
-                self.jobs.cancel(action, f"grant:{grant.id}", now)
-            if self.requests.grant(grant.id).dm_ts:
-                self.jobs.schedule("scrub_dm", now, key=f"grant:{grant.id}",
-                                       grant_id=grant.id,
-                                       payload={"ended": _ended_words(status, actor, now)})
-            if deny:
-                self.jobs.schedule("revoke_deny", now, key=f"grant:{grant.id}",
-                                       grant_id=grant.id,
-                                       payload={"issued_before": deny_cutoff(now)})
-        if deny:
-            self.denies.try_deny(grant, now)
-        self._announce_end(grant, status, actor, now)
-        return True
-
-    def _announce_end(self, grant: Grant, status: Status, actor: str, now: datetime) -> None:
-        first = self._request(grant.request_id)
-        ended = _ended_words(status, actor, now)
-        try:
-            self.run_scrub(grant.id, ended, now)
-        except Exception as exc:  # the stored scrub_dm job retries until Slack takes it
-            log.warning("could not remove credentials from the DM yet; the sweep retries",
-                        extra={"grant": grant.id, "error": str(exc)})
-        self.slack.thread(first, f"Access {ended}.")
-        for request in self.requests.requests_of_grant(grant.id):
-            self.slack.refresh_request(request, self.requests.approvers_of(request.id))
-        if status is Status.REVOKED and actor != grant.requester:
-            self.slack.dm(grant.requester, f"Your access to {grant.role} ({first.label}) "
-                                               f"was {ended}.")
-        self.slack.home_changed({grant.requester})
-
-    def _scrub_if_ended(self, grant_id: int, now: datetime) -> None:
-        """A revoke that landed while the DM was on its way found nothing to scrub: do it now."""
-        grant = self.requests.grant(grant_id)
-        if grant.is_live:
-            return
-        ended = f"ended at {now_label(grant.ended_at)}"
-        self.jobs.schedule("scrub_dm", now, key=f"grant:{grant_id}", grant_id=grant_id,
-                               payload={"ended": ended})
-        try:
-            self.run_scrub(grant_id, ended, now)
-        except Exception as exc:  # the stored scrub_dm job retries until Slack takes it
-            log.warning("could not remove credentials from the DM yet; the sweep retries",
-                        extra={"grant": grant_id, "error": str(exc)})
+        return self.endings.end(grant, status, actor=actor, now=now, why=why, deny=deny)
 
     def run_scrub(self, grant_id: int, ended: str, now: datetime) -> None:
-        """Edit the credentials DM so that no secret remains in Slack; safe to repeat."""
-        grant = self.requests.grant(grant_id)
-        if grant is not None and grant.dm_ts:
-            self.slack.scrub_credentials(grant, self._request(grant.request_id), ended)
-        self.jobs.cancel("scrub_dm", f"grant:{grant_id}", now)
+        self.endings.run_scrub(grant_id, ended, now)
 
     def _fail(self, request: AccessRequest, why: str, now: datetime) -> None:
         moved = self.requests.move(request.id, Status.FAILED, actor=SYSTEM, now=now,
@@ -261,15 +217,20 @@ class GrantService:
         self.jobs.cancel("activate", f"request:{request.id}", now)
         self._tell_failure(moved, why)
 
-    def _fail_grant(self, request: AccessRequest, grant: Grant, why: str, now: datetime) -> None:
-        if self.end(grant, Status.FAILED, actor=SYSTEM, now=now, why=why):
+    def _fail_grant(self, request: AccessRequest, grant: Grant, why: str, now: datetime,
+                    deny: bool = False) -> None:
+        if self.end(grant, Status.FAILED, actor=SYSTEM, now=now, why=why, deny=deny):
             self._tell_failure(self._request(request.id), why)
 
     def _tell_failure(self, request: AccessRequest, why: str) -> None:
         log.warning("request failed", extra={"request": request.label, "why": why})
         self.slack.thread(request, f"{request.label} failed: {why}")
         self.slack.refresh_request(request, self.requests.approvers_of(request.id))
-        self.slack.dm(request.requester, f"{request.label} ({request.role}) failed: {why}")
+        try:
+            self.slack.dm(request.requester, f"{request.label} ({request.role}) failed: {why}")
+        except Exception as exc:  # Slack refusing DMs may be why it failed; the thread says it
+            log.warning("could not DM the failure", extra={"request": request.label,
+                                                           "error": str(exc)})
         self.slack.home_changed({request.requester})
 
 
@@ -281,11 +242,11 @@ class GrantService:
         self.denies.run(grant, issued_before, now, retried=retried)
 
 
-def _ended_words(status: Status, actor: str, now: datetime) -> str:
-    return {Status.EXPIRED: f"expired at {now_label(now)}",
-            Status.REVOKED: f"revoked by <@{actor}> at {now_label(now)}",
-            Status.FAILED: f"closed at {now_label(now)}"}[status]
-
+def slack_refusal(exc: Exception) -> str:
+    """Slack's error code for a refused call, else the kind of failure."""
+    response = getattr(exc, "response", None)
+    code = response.get("error") if hasattr(response, "get") else None
+    return str(code or type(exc).__name__)
 
 
 def _clip_note(request: AccessRequest, seconds: int) -> str | None:
