@@ -134,10 +134,14 @@ class Listeners:
     def on_extend_open(self, ack: Ack, body: dict[str, Any], action: dict[str, Any],
                        respond: Respond, client: WebClient) -> None:
         ack()
-        guarded(lambda: client.views_open(
-            trigger_id=body["trigger_id"],
-            view=views.extend_modal(_request_number(action), f"R-{_request_number(action)}")),
-            ephemeral(respond))
+        user = body["user"]["id"]
+
+        def open_form() -> None:  # an ended grant is refused on the click, not after the form
+            number = _request_number(action)
+            request, _ = self.gh.access.check_extendable(number, user)
+            client.views_open(trigger_id=body["trigger_id"],
+                              view=views.extend_modal(number, request.label))
+        guarded(open_form, ephemeral(respond))
 
     # --- modals ---------------------------------------------------------------------------
 

@@ -59,10 +59,7 @@ class AccessService:
     def extend(self, user: str, request_id: int, seconds: int, reason: str,
                now: datetime) -> AccessRequest:
         """Ask for more time on an active grant; approved like a request."""
-        original = self.request(request_id)
-        grant = self._live_grant(original)
-        if grant.requester != user:
-            raise UserError(f"{original.label} is not yours; only its holder can extend it.")
+        original, grant = self.check_extendable(request_id, user)
         role = self.rules.role(grant.role)
         check_duration(seconds, self.rules.limit(role), role.name)
         room = self.rules.room_left(grant, role)
@@ -80,6 +77,14 @@ class AccessService:
             raise UserError(f"{exc.existing.label} already asks to extend this grant; "
                             f"wait for its decision or cancel it.") from None
         return request
+
+    def check_extendable(self, request_id: int, user: str) -> tuple[AccessRequest, Grant]:
+        """The request and its live grant, when `user` holds it; else UserError in words."""
+        original = self.request(request_id)
+        grant = self._live_grant(original)
+        if grant.requester != user:
+            raise UserError(f"{original.label} is not yours; only its holder can extend it.")
+        return original, grant
 
     def schedule_pending_jobs(self, request: AccessRequest, now: datetime) -> None:
         settings = self.config.requests

@@ -185,9 +185,20 @@ class GrantService:
         self.slack.thread(request, f"Extension granted: {parent.label} now ends "
                                        f"{now_label(ends)}.")
         self.slack.thread(parent, f"Extended by {request.label} until {now_label(ends)}.")
+        self._tell_extended(parent, request, grant, ends)
         self.slack.refresh_request(self._request(request.id),
                                        self.requests.approvers_of(request.id))
         self.slack.home_changed({request.requester})
+
+    def _tell_extended(self, parent: AccessRequest, request: AccessRequest, grant: Grant,
+                       ends: datetime) -> None:
+        """Editing the credentials DM notifies nobody: a short new line does."""
+        try:
+            self.slack.dm(request.requester, f"{parent.label}: {request.label} was approved; "
+                          f"your access to {grant.role} now ends at {now_label(ends)}. The "
+                          "credentials above were replaced with new ones.")
+        except Exception as exc:  # the edited DM already holds the news
+            log.warning("could not post the extension line", extra={"error": str(exc)})
 
     def _schedule_grant_jobs(self, grant: Grant, now: datetime) -> None:
         key = f"grant:{grant.id}"
