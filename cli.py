@@ -11,9 +11,13 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any, TextIO
 
+from botocore.client import BaseClient
+
 from aws.clients import AwsClients
-from aws.iam import role_max_session_seconds
-from aws.sts import caller_identity
+from aws.grants import AwsGrants, foreign_role_line
+from aws.iam import account_of_role, check_target_role, role_max_session_seconds
+from aws.own_policies import own_policy_documents
+from aws.sts import CallerIdentity, caller_identity
 from config import (
     Config,
     ConfigError,
@@ -24,6 +28,7 @@ from config import (
 )
 from domain.digest_text import render_text
 from domain.errors import AwsError
+from domain.iam import creates_keys_for_every_user
 from handlers.digest_slack import SlackDigestPublisher
 from http_app import MAX_BODY_BYTES
 from logs import setup_logging
@@ -88,8 +93,13 @@ def _run(args: argparse.Namespace, environ: dict[str, str]) -> int:
 
 def run(environ: Mapping[str, str]) -> int:
     env, config = load_settings(environ)
+    clients = AwsClients.from_environment(env.aws_region)
+    problems = AwsGrants(clients, env.federation_url).foreign_roles(
+        {name: role.arn for name, role in config.roles.items()})
+    if problems:  # the bot learns its account first and refuses roles it would revoke wrongly
+        raise ConfigError(problems)
     setup_logging(env.log_level)
-    runtime = build(env, config)
+    runtime = build(env, config, aws_clients=clients)
     runtime.start_background()
     try:
         (serve_socket_mode if env.socket_mode else serve_http)(runtime)
@@ -152,20 +162,44 @@ def _online_problems(env: Environment, config: Config) -> list[str]:
         problems.append(f"SLACK_BOT_TOKEN: Slack auth.test failed: {exc}")
     clients = AwsClients.from_environment(env.aws_region)
     try:
-        caller_identity(clients.sts())
+        caller = caller_identity(clients.sts())
     except AwsError as exc:
         problems.append(f"AWS credentials: STS GetCallerIdentity failed: {exc}")
         return problems
+    iam = clients.iam()
     for name, role in config.roles.items():
-        try:
-            limit = role_max_session_seconds(clients.iam(), role.arn)
-        except AwsError as exc:
-            problems.append(f"roles.{name}.arn: {exc}")
-            continue
-        if role.max_duration > limit:
-            problems.append(f"roles.{name}.max_duration: longer than the role's "
-                            f"MaxSessionDuration ({limit // 60} minutes) in IAM")
+        problems += _role_problems(iam, name, role.arn, role.max_duration, caller)
+    return problems + _own_policy_problems(iam, caller.arn)
+
+
+def _role_problems(iam: BaseClient, name: str, arn: str, max_duration: int,
+                   caller: CallerIdentity) -> list[str]:
+    key = f"roles.{name}.arn"
+    if account_of_role(arn) != caller.account:
+        return [foreign_role_line(name, arn, caller.account)]
+    try:
+        limit = role_max_session_seconds(iam, arn)
+    except AwsError as exc:
+        return [f"{key}: {exc}"]
+    problems = check_target_role(iam, key, arn, caller.arn)
+    if max_duration > limit:
+        problems.append(f"roles.{name}.max_duration: longer than the role's "
+                        f"MaxSessionDuration ({limit // 60} minutes) in IAM")
     return problems
+
+
+def _own_policy_problems(iam: BaseClient, caller_arn: str) -> list[str]:
+    """Gatehouse's own identity must not be able to create access keys for every IAM user."""
+    try:
+        documents = own_policy_documents(iam, caller_arn)
+    except AwsError as exc:
+        return [f"AWS identity: could not read Gatehouse's own policies to check them "
+                f"({exc}); allow it to read its own policies, or check by hand that it cannot "
+                "create access keys for every IAM user"]
+    if creates_keys_for_every_user(documents):
+        return [f"AWS identity: {caller_arn} may call iam:CreateAccessKey for every IAM user; "
+                "scope it to a path and the mapping tag as in deploy/iam-policy-keys.json"]
+    return []
 
 
 def _digest(args: argparse.Namespace, environ: dict[str, str]) -> int:

@@ -172,7 +172,8 @@ def build(env: Environment, config: Config, *, clock: Callable[[], datetime] | N
     listeners = Listeners(gh, background,
                           feature_commands={"rotate-key": key_handlers.on_command,
                                             "digest": digest.on_command},
-                          list_sources=[key_handlers.list_lines])
+                          list_sources=[key_handlers.list_lines],
+                          form_key=env.slack_signing_secret or env.slack_bot_token)
     home = HomePublisher(gh, client, background,
                          sections=[key_handlers.home_section, digest.home_section])
     register(app, listeners)
@@ -248,6 +249,7 @@ def _rotation(steps: KeySteps, store: Store, requests: Repository, jobs: JobQueu
 def job_table(access: AccessJobs, keys: KeySteps) -> dict[JobKind, JobHandler]:
     """Every kind of stored job and what the sweep runs when one falls due (timers: `_timers`)."""
     return {
+        JobKind.ANNOUNCE: access.announce,
         JobKind.ACTIVATE: access.activate,
         JobKind.EXPIRE_PENDING: access.expire_pending,
         JobKind.REMIND: access.remind,

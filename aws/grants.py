@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from datetime import datetime
 
 from aws.clients import AwsClients
@@ -58,6 +59,17 @@ class AwsGrants:
                            "there", "WrongAccount")
         return role_arn
 
+    def foreign_roles(self, role_arns: Mapping[str, str]) -> list[str]:
+        """One line per role (`roles.<name>.arn`) outside Gatehouse's own account, which it
+        cannot revoke on until it works with several accounts; learns the account first."""
+        try:
+            own = self._caller().account
+        except AwsError as exc:
+            return [f"AWS credentials: STS GetCallerIdentity failed, so Gatehouse cannot tell "
+                    f"which account it runs in: {exc}"]
+        return [foreign_role_line(name, arn, own) for name, arn in sorted(role_arns.items())
+                if account_of_role(arn) != own]
+
     def _caller(self) -> CallerIdentity:
         with self._lock:
             if self._identity is None:
@@ -91,3 +103,9 @@ class AwsGrants:
                            issued_before: datetime | None = None) -> bool:
         return remove_revoke_deny(self.clients.iam(), role_arn=self.own_role(role_arn),
                                   policy_name=policy_name, issued_before=issued_before)
+
+
+def foreign_role_line(name: str, role_arn: str, own_account: str) -> str:
+    return (f"roles.{name}.arn: {role_arn} is in account {account_of_role(role_arn)}, but "
+            f"Gatehouse runs in account {own_account}; it can only grant and revoke roles of "
+            "its own account, so move the role there or remove it")

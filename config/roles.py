@@ -69,6 +69,14 @@ class RoleConfig(Strict):
     auto_approve: bool = False
     channel: str | None = None
     conditions: Conditions = Field(default_factory=Conditions)
+    max_total: Seconds = MAX_ROLE_SECONDS  # the grant plus all its extensions
+
+    @field_validator("max_total")
+    @classmethod
+    def _check_total(cls, value: int) -> int:
+        if value < 900:
+            raise ValueError("must be at least 15m (the shortest grant STS issues)")
+        return value
 
     @field_validator("arn")
     @classmethod

@@ -11,6 +11,7 @@ from typing import Any, ClassVar, Protocol
 class JobKind(StrEnum):
     """Every kind of stored job; the values are the action names stored in the `jobs` table."""
 
+    ANNOUNCE = "announce"  # post a request Gatehouse stopped before posting
     ACTIVATE = "activate"  # an approved request gets its grant
     EXPIRE_PENDING = "expire_pending"  # nobody decided in time
     REMIND = "remind"  # nudge the approvers who have not voted
@@ -44,8 +45,8 @@ class NoPayload:
     """Jobs whose request or grant id is all they need."""
 
     kinds: ClassVar[frozenset[JobKind]] = frozenset({
-        JobKind.ACTIVATE, JobKind.EXPIRE_PENDING, JobKind.REMIND, JobKind.EXPIRE_GRANT,
-        JobKind.WARN_EXPIRY, JobKind.CHECK_DELIVERY})
+        JobKind.ANNOUNCE, JobKind.ACTIVATE, JobKind.EXPIRE_PENDING, JobKind.REMIND,
+        JobKind.EXPIRE_GRANT, JobKind.WARN_EXPIRY, JobKind.CHECK_DELIVERY})
 
     def to_dict(self) -> dict[str, Any]:
         return {}

@@ -26,8 +26,9 @@ SLOW = {"request", "cancel", "revoke", "extend", "rotate-key", "digest"}
 class Listeners:
     def __init__(self, gh: Gatehouse, background: Background,
                  feature_commands: Mapping[str, CommandHandler] | None = None,
-                 list_sources: Sequence[ListLines] = ()) -> None:
+                 list_sources: Sequence[ListLines] = (), *, form_key: str) -> None:
         self.gh = gh
+        self.form_key = form_key  # signs the request form's reply channel
         self.background = background
         self.feature_commands = dict(feature_commands or {})
         self.list_sources = list(list_sources)
@@ -107,7 +108,8 @@ class Listeners:
 
     def _open_request_modal(self, client: WebClient, command: dict[str, Any]) -> None:
         client.views_open(trigger_id=command["trigger_id"],
-                          view=views.request_modal(self.gh.config, command["channel_id"]))
+                          view=views.request_modal(self.gh.config, views.signed_channel(
+                              command.get("channel_id", ""), self.form_key)))
 
     # --- buttons --------------------------------------------------------------------------
 
@@ -132,10 +134,14 @@ class Listeners:
     def on_extend_open(self, ack: Ack, body: dict[str, Any], action: dict[str, Any],
                        respond: Respond, client: WebClient) -> None:
         ack()
-        guarded(lambda: client.views_open(
-            trigger_id=body["trigger_id"],
-            view=views.extend_modal(_request_number(action), f"R-{_request_number(action)}")),
-            ephemeral(respond))
+        user = body["user"]["id"]
+
+        def open_form() -> None:  # an ended grant is refused on the click, not after the form
+            number = _request_number(action)
+            request, _ = self.gh.access.check_extendable(number, user)
+            client.views_open(trigger_id=body["trigger_id"],
+                              view=views.extend_modal(number, request.label))
+        guarded(open_form, ephemeral(respond))
 
     # --- modals ---------------------------------------------------------------------------
 
@@ -144,6 +150,11 @@ class Listeners:
         user = body["user"]["id"]
         role, reason = views.submitted(view, "role"), views.submitted(view, "reason")
         try:
+            channel = views.verified_channel(view.get("private_metadata") or "", self.form_key)
+        except UserError as refusal:
+            ack(response_action="errors", errors={"role": str(refusal)[:150]})
+            return
+        try:
             seconds = commands.duration(views.submitted(view, "duration"), "request")
             request = self.gh.access.submit(user, role, seconds, reason, self.gh.now())
         except UserError as refusal:
@@ -151,7 +162,6 @@ class Listeners:
             ack(response_action="errors", errors={block: str(refusal)[:150]})
             return
         ack()
-        channel = view.get("private_metadata") or ""
         self.background.run(lambda: self._announce_from_modal(request.id),
                             _to_user(client, user, channel))
 

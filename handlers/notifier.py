@@ -107,7 +107,14 @@ class SlackNotifier:
             return profile.get("email") or None
         return self._cached(f"email:{user}", fetch)
 
-    def group_members(self, group: str) -> list[str]:
+    def group_members(self, group: str, fresh: bool = False) -> list[str]:
+        """Members of a user group. `fresh` (decisions): read now, and a failure raises."""
+        if fresh:
+            members = list(self.client.usergroups_users_list(usergroup=group)["users"])
+            with self._lock:
+                self._cache[f"group:{group}"] = (time.monotonic() + CACHE_SECONDS, members)
+            return members
+
         def fetch() -> list[str]:
             try:
                 return list(self.client.usergroups_users_list(usergroup=group)["users"])

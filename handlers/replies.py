@@ -19,8 +19,9 @@ def unexpected(exc: BaseException) -> str:
     """Log the failure with a reference and return words for the user; no traceback."""
     reference = uuid.uuid4().hex[:8]
     log.error("unexpected error", exc_info=exc, extra={"reference": reference})
-    return (f"Something went wrong on Gatehouse's side (reference {reference}). Nothing was "
-            "changed by this step; try again, or give the reference to an admin.")
+    return (f"Something went wrong on Gatehouse's side (reference {reference}). Part of this "
+            "step may already have happened: check `/access list` or the request's thread "
+            "before trying again, or give the reference to an admin.")
 
 
 def guarded(work: Callable[[], str | None], reply: Reply) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import Any
 
 from config import Config
+from domain.errors import UserError
 
 View = dict[str, Any]
 MAX_OPTIONS = 100
@@ -30,7 +33,27 @@ def _modal(callback_id: str, title: str, submit: str, blocks: list[dict[str, Any
             "close": {"type": "plain_text", "text": "Cancel"}, "blocks": blocks}
 
 
+def signed_channel(channel: str, key: str) -> str:
+    """The form's reply channel with an HMAC, so that a forged form cannot redirect the reply."""
+    return f"{channel}.{_channel_mac(channel, key)}"
+
+
+def verified_channel(metadata: str, key: str) -> str:
+    """The channel `signed_channel` wrote ('' for none), or UserError when it was changed."""
+    channel, _, mac = metadata.rpartition(".")
+    if metadata and hmac.compare_digest(mac, _channel_mac(channel, key)):
+        return channel
+    raise UserError("This form was changed after Gatehouse opened it, so it was not filed. "
+                    "Open a new one with `/access request`.")
+
+
+def _channel_mac(channel: str, key: str) -> str:
+    digest = hmac.new(key.encode(), f"request_modal:{channel}".encode(), hashlib.sha256)
+    return digest.hexdigest()[:32]
+
+
 def request_modal(config: Config, channel: str) -> View:
+    """The request form; `channel` is its reply channel, already signed by `signed_channel`."""
     options = [
         {"text": {"type": "plain_text", "text": name[:75]},
          "description": {"type": "plain_text", "text": (role.description or role.arn)[:75]},

@@ -7,8 +7,10 @@ from typing import NoReturn
 
 from config import Config
 from domain.audit import SYSTEM
+from domain.durations import format_duration
 from domain.errors import DuplicateRequest, UserError
-from domain.policy import check_approver, check_duration, window_end
+from domain.jobs import JobKind
+from domain.policy import STS_MIN_SECONDS, check_duration, window_end
 from domain.requests import AccessRequest, Grant, Kind, Status
 from domain.text import escape
 from services.access_rules import AccessRules, require_request
@@ -16,6 +18,7 @@ from services.grants import GrantService
 from services.ports import AuditLog, JobQueue, RequestStore, SlackPort, UnitOfWork
 
 MAX_REASON = 500
+ANNOUNCE_GRACE = timedelta(minutes=2)  # after this, an unposted request is posted by the sweep
 
 
 class AccessService:
@@ -40,7 +43,7 @@ class AccessService:
         """Validate and store a new request; `announce` posts it afterwards."""
         role = self.rules.role(role_name)
         reason = _clean_reason(reason)
-        check_duration(seconds, self.rules.limit(role), role.name)
+        check_duration(seconds, min(self.rules.limit(role), role.max_total), role.name)
         if role.conditions.hours:
             window_end(now, (role.conditions.hours.start, role.conditions.hours.end),
                        self.config.zone)
@@ -57,12 +60,12 @@ class AccessService:
     def extend(self, user: str, request_id: int, seconds: int, reason: str,
                now: datetime) -> AccessRequest:
         """Ask for more time on an active grant; approved like a request."""
-        original = self.request(request_id)
-        grant = self._live_grant(original)
-        if grant.requester != user:
-            raise UserError(f"{original.label} is not yours; only its holder can extend it.")
+        original, grant = self.check_extendable(request_id, user)
         role = self.rules.role(grant.role)
         check_duration(seconds, self.rules.limit(role), role.name)
+        room = self.rules.room_left(grant, role)
+        if seconds > room:
+            raise UserError(_past_total(original, role.name, role.max_total, room))
         try:
             with self.uow.transaction():  # a request never exists without its expiry
                 request = self.requests.create_request(
@@ -76,28 +79,50 @@ class AccessService:
                             f"wait for its decision or cancel it.") from None
         return request
 
+    def check_extendable(self, request_id: int, user: str) -> tuple[AccessRequest, Grant]:
+        """The request and its live grant, when `user` holds it; else UserError in words."""
+        original = self.request(request_id)
+        grant = self._live_grant(original)
+        if grant.requester != user:
+            raise UserError(f"{original.label} is not yours; only its holder can extend it.")
+        return original, grant
+
     def schedule_pending_jobs(self, request: AccessRequest, now: datetime) -> None:
         settings = self.config.requests
         key = f"request:{request.id}"
-        self.jobs.schedule("expire_pending", now + timedelta(seconds=settings.pending_expiry),
+        self.jobs.schedule(JobKind.EXPIRE_PENDING, now + timedelta(seconds=settings.pending_expiry),
                                key=key, request_id=request.id)
         if settings.remind_after < settings.pending_expiry:
-            self.jobs.schedule("remind", now + timedelta(seconds=settings.remind_after),
+            self.jobs.schedule(JobKind.REMIND, now + timedelta(seconds=settings.remind_after),
                                    key=key, request_id=request.id)
+        # Stored with the request: if Gatehouse stops before posting it, the sweep posts it.
+        self.jobs.schedule(JobKind.ANNOUNCE, now + ANNOUNCE_GRACE, key=key, request_id=request.id)
 
     def announce(self, request_id: int, now: datetime) -> None:
         """Post the request for approval, or approve it at once when the role auto-approves."""
         request = self.request(request_id)
+        if request.message_ts or request.status is not Status.PENDING:  # posted, or decided
+            self.jobs.cancel(JobKind.ANNOUNCE, f"request:{request.id}", now)
+            return
         role = self.config.role(request.role) if request.kind is not Kind.KEY else None
         channel = self.rules.channel_for(request)
         try:
             ts = self.slack.post_request(request, channel, self.rules.decision_makers(request))
         except Exception as exc:  # nobody could see it to decide: close it rather than hide it
             self._close_unposted(request, channel, exc, now)
-        self.requests.set_message(request.id, channel, ts)
+        with self.uow.transaction():
+            self.requests.set_message(request.id, channel, ts)
+            self.jobs.cancel(JobKind.ANNOUNCE, f"request:{request.id}", now)
         self.slack.home_changed({request.requester, *self.rules.decision_makers(request)})
         if role and role.auto_approve and request.status is Status.PENDING:
             self._approve(self.request(request.id), SYSTEM, now, note="auto-approved")
+
+    def announce_late(self, request_id: int, now: datetime) -> None:
+        """The sweep's `announce` job: post a request Gatehouse stopped before posting."""
+        try:
+            self.announce(request_id, now)
+        except UserError as closed:  # the requester is not waiting on a reply: tell them
+            self.slack.dm(self.request(request_id).requester, str(closed))
 
     def _close_unposted(self, request: AccessRequest, channel: str, exc: Exception,
                         now: datetime) -> NoReturn:
@@ -141,7 +166,7 @@ class AccessService:
             if moved is None:
                 return False
             self._drop_pending_jobs(moved, now)
-            self.jobs.schedule("activate", now, key=f"request:{moved.id}",
+            self.jobs.schedule(JobKind.ACTIVATE, now, key=f"request:{moved.id}",
                                    request_id=moved.id)
         self.slack.thread(moved, f"Approved by {_who(user)}. Granting access…")
         self.slack.refresh_request(moved, self.requests.approvers_of(moved.id))
@@ -171,11 +196,11 @@ class AccessService:
         if request.status is not Status.PENDING:
             raise UserError(f"{request.label} is already {request.status.value}; "
                             "there is nothing left to decide.")
-        check_approver(self.rules.rule_for(request), user, request.requester)
+        self.rules.check_decider(request, user)
         return request
 
     def _drop_pending_jobs(self, request: AccessRequest, now: datetime) -> None:
-        for action in ("expire_pending", "remind"):
+        for action in (JobKind.EXPIRE_PENDING, JobKind.REMIND, JobKind.ANNOUNCE):
             self.jobs.cancel(action, f"request:{request.id}", now)
 
     # --- ending -------------------------------------------------------------------------
@@ -202,7 +227,7 @@ class AccessService:
         grant = self._live_grant(request)
         role = self.config.role(grant.role)
         allowed = user == grant.requester or self.rules.is_admin(user) or (
-            role is not None and self.rules.rule(role).may_decide(user))
+            role is not None and self.rules.may_decide_now(role, user))
         if not allowed:
             raise UserError(f"{request.label} is not yours; only its holder, the role's "
                             "approvers and admins can revoke it.")
@@ -260,6 +285,14 @@ def _clean_reason(reason: str) -> str:
     if len(reason) > MAX_REASON:
         raise UserError(f"The reason is {len(reason)} characters; keep it under {MAX_REASON}.")
     return reason
+
+
+def _past_total(request: AccessRequest, role: str, max_total: int, room: int) -> str:
+    limit = (f"{request.label} may last {format_duration(max_total)} in all, extensions "
+             f"included (the max_total of {role})")
+    if room < STS_MIN_SECONDS:
+        return f"{limit}, and it has reached that: it cannot be extended. Request access again."
+    return f"{limit}: an extension can add at most {format_duration(room)}."
 
 
 def _duplicate_message(existing: AccessRequest) -> str:

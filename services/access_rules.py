@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from config import Config, RoleConfig
 from domain.errors import AwsError, UserError
-from domain.policy import ApprovalRule, expand_approvers, grant_limit
-from domain.requests import AccessRequest, Kind
+from domain.policy import ApprovalRule, check_approver, expand_approvers, grant_limit
+from domain.requests import AccessRequest, Grant, Kind
 from domain.text import utc_label
 from services.ports import AwsPort, RequestStore
 
 log = logging.getLogger("gatehouse.services")
-GroupMembers = Callable[[str], list[str]]
+GroupMembers = Callable[..., list[str]]  # (group, fresh=False) -> user ids
 
 
 class AccessRules:
@@ -44,6 +44,39 @@ class AccessRules:
             allow_self_approval=role.allow_self_approval,
         )
 
+    def may_decide_now(self, role: RoleConfig, user: str) -> bool:
+        """Whether `user` may decide on `role` now: user groups are read from Slack at this
+        moment, never from a cache; a group that cannot be read fails closed, in words."""
+        if self.is_admin(user) or user in role.approvers:
+            return True
+        unreadable = []
+        for group in (e for e in role.approvers if e.startswith("S")):
+            try:
+                if user in self.group_members(group, fresh=True):
+                    return True
+            except Exception as exc:  # any failure to read is a closed door
+                log.warning("could not read a user group", extra={"group": group,
+                                                                  "error": str(exc)})
+                unreadable.append(group)
+        if unreadable:
+            groups = ", ".join(f"<!subteam^{g}>" for g in unreadable)
+            raise UserError(f"Gatehouse could not read the Slack user group {groups} just now, "
+                            "so it cannot tell whether you may decide on this; nothing was "
+                            "changed. Try again in a minute, or ask an admin.")
+        return False
+
+    def check_decider(self, request: AccessRequest, user: str) -> None:
+        """Raise unless `user` may approve or deny `request`, with groups read now."""
+        if request.kind is Kind.KEY or self.config.role(request.role) is None:
+            check_approver(self.rule_for(request), user, request.requester)
+            return
+        role = self.role(request.role)
+        allowed = self.may_decide_now(role, user)
+        rule = ApprovalRule(approvers=frozenset({user}) if allowed else frozenset(),
+                            admins=frozenset(self.config.admins),
+                            allow_self_approval=role.allow_self_approval)
+        check_approver(rule, user, request.requester)
+
     def is_admin(self, user: str) -> bool:
         return user in self.config.admins
 
@@ -66,6 +99,12 @@ class AccessRules:
                 self._role_limits.setdefault(role.name, None)
         return grant_limit(role.max_duration, self._role_limits[role.name],
                            self.aws.role_chaining())
+
+    @staticmethod
+    def room_left(grant: Grant, role: RoleConfig) -> int:
+        """Seconds extensions may still add to `grant`: the role's max_total less its length."""
+        total_end = grant.started_at + timedelta(seconds=role.max_total)
+        return max(0, int((total_end - grant.ends_at).total_seconds()))
 
     def forget_limits(self) -> None:
         """Read every role's MaxSessionDuration from IAM again on next use."""

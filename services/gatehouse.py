@@ -44,7 +44,7 @@ class Gatehouse:
         access = AccessService(config=config, requests=requests, jobs=jobs, audit=audit, uow=uow,
                                slack=slack, rules=rules, grants=grants)
         access_jobs = AccessJobs(requests=requests, jobs=jobs, audit=audit, slack=slack, aws=aws,
-                                 rules=rules, grants=grants)
+                                 rules=rules, grants=grants, access=access)
         sweeper = Sweeper(jobs, job_table(access_jobs))
         return cls(access=access, grants=grants, sweeper=sweeper, rules=rules, audit=audit,
                    clock=clock)

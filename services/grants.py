@@ -10,21 +10,22 @@ from config import Config
 from domain.audit import SYSTEM
 from domain.durations import format_duration
 from domain.errors import AwsError, UserError
-from domain.policy import STS_MAX_SECONDS, STS_MIN_SECONDS, grant_end, window_end
+from domain.jobs import JobKind
+from domain.policy import STS_MIN_SECONDS, grant_end, window_end
 from domain.requests import AccessRequest, Grant, Kind, Status
 from services.access_rules import AccessRules, now_label, require_request
+from services.endings import GrantEndings
 from services.ports import (
     AuditLog,
     AwsPort,
-    Credentials,
     JobQueue,
     RequestStore,
     SlackPort,
     UnitOfWork,
 )
+from services.revocation import RevokeDenies
 
 log = logging.getLogger("gatehouse.grants")
-DENY_LIFETIME = timedelta(seconds=STS_MAX_SECONDS)
 DELIVERY_DEADLINE = timedelta(minutes=5)
 Activator = Callable[[AccessRequest, datetime], None]
 
@@ -41,6 +42,10 @@ class GrantService:
         self.slack = slack
         self.aws = aws
         self.rules = rules
+        self.denies = RevokeDenies(config=config, requests=requests, jobs=jobs, audit=audit,
+                                   uow=uow, slack=slack, aws=aws, rules=rules)
+        self.endings = GrantEndings(requests=requests, jobs=jobs, uow=uow, slack=slack,
+                                    denies=self.denies)
         # Other kinds of request (key rotation) say what approval sets off.
         self.activators: Mapping[Kind, Activator] = activators or {}
 
@@ -70,7 +75,7 @@ class GrantService:
         role = self.rules.role(request.role)
         hours = role.conditions.hours
         closing = window_end(now, (hours.start, hours.end), self.config.zone) if hours else None
-        start = now
+        start, total_end = now, now + timedelta(seconds=role.max_total)
         if request.kind is Kind.EXTEND:
             parent = self._request(request.parent_id)
             grant = self.requests.grant(parent.grant_id) if parent.grant_id else None
@@ -78,10 +83,14 @@ class GrantService:
                 raise UserError(f"the grant of {parent.label} ended before the extension was "
                                 "approved; request access again")
             start = max(now, grant.ends_at)
+            total_end = grant.started_at + timedelta(seconds=role.max_total)
         limit = self.rules.limit(role, fresh=True)
         ends = min(grant_end(start, request.duration_seconds, closing),
-                   now + timedelta(seconds=limit))
+                   now + timedelta(seconds=limit), total_end)
         seconds = int((ends - now).total_seconds())
+        if total_end <= start and request.kind is Kind.EXTEND:
+            raise UserError(f"the grant has reached the max_total of {role.name} "
+                            f"({format_duration(role.max_total)}, extensions included)")
         if seconds < STS_MIN_SECONDS:
             raise UserError("the grant would last under 15 minutes (the role's hours window "
                             "or its session limit ends sooner), which AWS does not allow")
@@ -102,10 +111,15 @@ class GrantService:
                 request, role_arn=role.arn, started_at=now, ends_at=ends,
                 source_identity=source_identity, session_name=session_name)
             self._schedule_grant_jobs(grant, now)
-            self.jobs.cancel("activate", f"request:{request.id}", now)
+            self.jobs.cancel(JobKind.ACTIVATE, f"request:{request.id}", now)
         # The DM exists before any secret does, so that whatever happens next it can be scrubbed.
-        channel, ts = self.slack.dm(request.requester, f"{request.label}: issuing your "
+        try:
+            channel, ts = self.slack.dm(request.requester, f"{request.label}: issuing your "
                                                            f"credentials for {role.name}…")
+        except Exception as exc:  # no DM, no secret: nothing is issued
+            self._fail_grant(request, grant, f"Slack refused the DM that would hold the "
+                             f"credentials ({slack_refusal(exc)}), so none were issued", now)
+            return
         self.requests.update_grant(grant.id, dm_channel=channel, dm_ts=ts)
         grant = self.requests.grant(grant.id)
         try:
@@ -117,11 +131,16 @@ class GrantService:
         except AwsError as exc:
             self._fail_grant(request, grant, f"AWS refused the grant: {exc}", now)
             return
-        self._deny_if_ended_meanwhile(grant.id, credentials, seconds, now)
-        self.slack.dm_credentials(request, grant, credentials, console,
+        self.denies.deny_if_ended_meanwhile(grant.id, credentials, seconds, now)
+        try:
+            self.slack.dm_credentials(request, grant, credentials, console,
                                       _clip_note(request, seconds))
+        except Exception as exc:  # issued but not delivered: withdraw them with a deny
+            self._fail_grant(request, grant, f"Slack refused the DM with the credentials "
+                             f"({slack_refusal(exc)}); they were withdrawn", now, deny=True)
+            return
         self.requests.update_grant(grant.id, delivered=True)
-        self._scrub_if_ended(grant.id, now)
+        self.endings.scrub_if_ended(grant.id, now)
         self.slack.thread(request, f"Access granted to <@{request.requester}> until "
                                        f"{now_label(ends)}.")
         self.slack.refresh_request(self._request(request.id),
@@ -152,9 +171,9 @@ class GrantService:
                 self.requests.update_grant(grant.id, ends_at=ends)
                 grant = self.requests.grant(grant.id)
                 self._schedule_grant_jobs(grant, now)
-                self.jobs.cancel("activate", f"request:{request.id}", now)
+                self.jobs.cancel(JobKind.ACTIVATE, f"request:{request.id}", now)
         if not live:
-            self._deny_if_ended_meanwhile(grant.id, credentials, seconds, now)
+            self.denies.deny_if_ended_meanwhile(grant.id, credentials, seconds, now)
             self._fail(request, f"{parent.label} ended before the extension was applied", now)
         if not moved:
             return
@@ -163,21 +182,32 @@ class GrantService:
             f"Extended by {request.label} until {now_label(ends)}.")
         # When the first DM never arrived, this one holds the only secrets: keep it to scrub.
         self.requests.update_grant(grant.id, delivered=True, dm_channel=channel, dm_ts=ts)
-        self._scrub_if_ended(grant.id, now)
+        self.endings.scrub_if_ended(grant.id, now)
         self.slack.thread(request, f"Extension granted: {parent.label} now ends "
                                        f"{now_label(ends)}.")
         self.slack.thread(parent, f"Extended by {request.label} until {now_label(ends)}.")
+        self._tell_extended(parent, request, grant, ends)
         self.slack.refresh_request(self._request(request.id),
                                        self.requests.approvers_of(request.id))
         self.slack.home_changed({request.requester})
 
+    def _tell_extended(self, parent: AccessRequest, request: AccessRequest, grant: Grant,
+                       ends: datetime) -> None:
+        """Editing the credentials DM notifies nobody: a short new line does."""
+        try:
+            self.slack.dm(request.requester, f"{parent.label}: {request.label} was approved; "
+                          f"your access to {grant.role} now ends at {now_label(ends)}. The "
+                          "credentials above were replaced with new ones.")
+        except Exception as exc:  # the edited DM already holds the news
+            log.warning("could not post the extension line", extra={"error": str(exc)})
+
     def _schedule_grant_jobs(self, grant: Grant, now: datetime) -> None:
         key = f"grant:{grant.id}"
-        self.jobs.schedule("expire_grant", grant.ends_at, key=key, grant_id=grant.id)
+        self.jobs.schedule(JobKind.EXPIRE_GRANT, grant.ends_at, key=key, grant_id=grant.id)
         warn_at = grant.ends_at - timedelta(seconds=self.config.requests.warn_before_expiry)
         if warn_at > now:
-            self.jobs.schedule("warn_expiry", warn_at, key=key, grant_id=grant.id)
-        self.jobs.schedule("check_delivery", now + DELIVERY_DEADLINE, key=key,
+            self.jobs.schedule(JobKind.WARN_EXPIRY, warn_at, key=key, grant_id=grant.id)
+        self.jobs.schedule(JobKind.CHECK_DELIVERY, now + DELIVERY_DEADLINE, key=key,
                                grant_id=grant.id)
 
     # --- endings ----------------------------------------------------------------------------
@@ -185,135 +215,10 @@ class GrantService:
     def end(self, grant: Grant, status: Status, *, actor: str, now: datetime,
             why: str | None = None, deny: bool | None = None) -> bool:
         """Expire, revoke or fail a live grant and every request on it; False if already ended."""
-        deny = status is Status.REVOKED if deny is None else deny
-        with self.uow.transaction():
-            if not self.requests.end_grant(grant.id, status, now):
-                return False
-            requests = [r for r in self.requests.requests_of_grant(grant.id)
-                        if r.status is Status.ACTIVE]
-            for request in requests:
-                self.requests.move(request.id, status, actor=actor, now=now,
-                                   expect=[Status.ACTIVE], note=why,
-                                   details={"grant_id": grant.id, **({"why": why} if why else {})})
-            for action in ("expire_grant", "warn_expiry", "check_delivery"):
-                self.jobs.cancel(action, f"grant:{grant.id}", now)
-            if self.requests.grant(grant.id).dm_ts:
-                self.jobs.schedule("scrub_dm", now, key=f"grant:{grant.id}",
-                                       grant_id=grant.id,
-                                       payload={"ended": _ended_words(status, actor, now)})
-            if deny:
-                self.jobs.schedule("revoke_deny", now, key=f"grant:{grant.id}",
-                                       grant_id=grant.id,
-                                       payload={"issued_before": deny_cutoff(now)})
-        if deny:
-            self._try_revoke_deny(grant, now)
-        self._announce_end(grant, status, actor, now)
-        return True
-
-    def _announce_end(self, grant: Grant, status: Status, actor: str, now: datetime) -> None:
-        first = self._request(grant.request_id)
-        ended = _ended_words(status, actor, now)
-        try:
-            self.run_scrub(grant.id, ended, now)
-        except Exception as exc:  # the stored scrub_dm job retries until Slack takes it
-            log.warning("could not remove credentials from the DM yet; the sweep retries",
-                        extra={"grant": grant.id, "error": str(exc)})
-        self.slack.thread(first, f"Access {ended}.")
-        for request in self.requests.requests_of_grant(grant.id):
-            self.slack.refresh_request(request, self.requests.approvers_of(request.id))
-        if status is Status.REVOKED and actor != grant.requester:
-            self.slack.dm(grant.requester, f"Your access to {grant.role} ({first.label}) "
-                                               f"was {ended}.")
-        self.slack.home_changed({grant.requester})
-
-    def _scrub_if_ended(self, grant_id: int, now: datetime) -> None:
-        """A revoke that landed while the DM was on its way found nothing to scrub: do it now."""
-        grant = self.requests.grant(grant_id)
-        if grant.is_live:
-            return
-        ended = f"ended at {now_label(grant.ended_at)}"
-        self.jobs.schedule("scrub_dm", now, key=f"grant:{grant_id}", grant_id=grant_id,
-                               payload={"ended": ended})
-        try:
-            self.run_scrub(grant_id, ended, now)
-        except Exception as exc:  # the stored scrub_dm job retries until Slack takes it
-            log.warning("could not remove credentials from the DM yet; the sweep retries",
-                        extra={"grant": grant_id, "error": str(exc)})
+        return self.endings.end(grant, status, actor=actor, now=now, why=why, deny=deny)
 
     def run_scrub(self, grant_id: int, ended: str, now: datetime) -> None:
-        """Edit the credentials DM so that no secret remains in Slack; safe to repeat."""
-        grant = self.requests.grant(grant_id)
-        if grant is not None and grant.dm_ts:
-            self.slack.scrub_credentials(grant, self._request(grant.request_id), ended)
-        self.jobs.cancel("scrub_dm", f"grant:{grant_id}", now)
-
-    def _deny_if_ended_meanwhile(self, grant_id: int, credentials: Credentials, seconds: int,
-                                 now: datetime) -> None:
-        """A revoke that landed while AWS was issuing set its cut-off before these credentials
-        existed: deny again, with a cut-off after their issue time."""
-        grant = self.requests.grant(grant_id)
-        if grant.is_live or not grant.source_identity:
-            return
-        issued = max(now, credentials.expiration - timedelta(seconds=seconds))
-        cutoff = deny_cutoff(issued)
-        self.jobs.schedule("revoke_deny", now, key=f"grant:{grant.id}", grant_id=grant.id,
-                               payload={"issued_before": cutoff})
-        self._try_revoke_deny(grant, now, cutoff)
-
-    def _try_revoke_deny(self, grant: Grant, now: datetime, cutoff: str | None = None) -> None:
-        try:
-            self.run_revoke_deny(grant, cutoff or deny_cutoff(now), now)
-        except AwsError as exc:
-            log.warning("revoke deny refused; the sweep retries it",
-                        extra={"grant": grant.id, "error": str(exc)})
-            self._tell_deny_refused(grant, str(exc))
-
-    def _tell_deny_refused(self, grant: Grant, why: str) -> None:
-        """A revoke whose deny AWS refused is not done: the holder, deciders and admins hear."""
-        request = self._request(grant.request_id)
-        until = now_label(grant.ends_at)
-        people = " ".join(f"<@{p}>" for p in self.rules.decision_makers(request))
-        self.slack.thread(request, f":rotating_light: {people} AWS refused the deny that "
-                              f"stops the credentials already issued for {request.label}: "
-                              f"{why}. The revoke is NOT complete: they keep working until "
-                              f"{until} unless the deny lands. Gatehouse keeps retrying.")
-        text = (f":rotating_light: The revoke of {request.label} ({grant.role}, held by "
-                f"<@{grant.requester}>) is not complete: AWS refused the deny that stops "
-                f"credentials already issued ({why}). They work until {until} unless the "
-                "deny lands; Gatehouse keeps retrying.")
-        for person in {grant.requester, *self.config.admins}:
-            self.slack.dm(person, text)
-
-    def deny_outstanding(self, grant_id: int) -> bool:
-        """True while the deny that stops issued credentials has not reached AWS yet."""
-        return any(job.grant_id == grant_id for job in self.jobs.pending("revoke_deny"))
-
-    def run_revoke_deny(self, grant: Grant, issued_before: str, now: datetime, *,
-                        retried: bool = False) -> None:
-        """Attach the deny that stops credentials already handed out; a job retries it."""
-        job_key = f"grant:{grant.id}"
-        if not grant.source_identity:
-            self.jobs.cancel("revoke_deny", job_key, now)
-            return
-        deny = self.aws.put_revoke_deny(
-            role_arn=grant.role_arn, source_identity=grant.source_identity,
-            issued_before=datetime.fromisoformat(issued_before.replace("Z", "+00:00")))
-        cutoff = now_iso(deny.issued_before)
-        with self.uow.transaction():
-            self.jobs.cancel("revoke_deny", job_key, now)
-            self.jobs.schedule("remove_deny", now + DENY_LIFETIME, key=job_key,
-                                   grant_id=grant.id,
-                                   payload={"role_arn": grant.role_arn,
-                                            "policy_name": deny.policy_name,
-                                            "issued_before": cutoff})
-        self.audit.append(at=now, actor=SYSTEM, action="grant.deny_attached",
-                              request_id=grant.request_id, role=grant.role,
-                              subject=grant.requester,
-                              details={"policy_name": deny.policy_name, "issued_before": cutoff})
-        if retried:
-            self.slack.thread(self._request(grant.request_id),
-                                  "AWS accepted the deny: credentials issued before "
-                                  f"{cutoff} no longer work. The revoke is complete.")
+        self.endings.run_scrub(grant_id, ended, now)
 
     def _fail(self, request: AccessRequest, why: str, now: datetime) -> None:
         moved = self.requests.move(request.id, Status.FAILED, actor=SYSTEM, now=now,
@@ -321,35 +226,39 @@ class GrantService:
                                    details={"why": why})
         if moved is None:
             return
-        self.jobs.cancel("activate", f"request:{request.id}", now)
+        self.jobs.cancel(JobKind.ACTIVATE, f"request:{request.id}", now)
         self._tell_failure(moved, why)
 
-    def _fail_grant(self, request: AccessRequest, grant: Grant, why: str, now: datetime) -> None:
-        if self.end(grant, Status.FAILED, actor=SYSTEM, now=now, why=why):
+    def _fail_grant(self, request: AccessRequest, grant: Grant, why: str, now: datetime,
+                    deny: bool = False) -> None:
+        if self.end(grant, Status.FAILED, actor=SYSTEM, now=now, why=why, deny=deny):
             self._tell_failure(self._request(request.id), why)
 
     def _tell_failure(self, request: AccessRequest, why: str) -> None:
         log.warning("request failed", extra={"request": request.label, "why": why})
         self.slack.thread(request, f"{request.label} failed: {why}")
         self.slack.refresh_request(request, self.requests.approvers_of(request.id))
-        self.slack.dm(request.requester, f"{request.label} ({request.role}) failed: {why}")
+        try:
+            self.slack.dm(request.requester, f"{request.label} ({request.role}) failed: {why}")
+        except Exception as exc:  # Slack refusing DMs may be why it failed; the thread says it
+            log.warning("could not DM the failure", extra={"request": request.label,
+                                                           "error": str(exc)})
         self.slack.home_changed({request.requester})
 
 
-def _ended_words(status: Status, actor: str, now: datetime) -> str:
-    return {Status.EXPIRED: f"expired at {now_label(now)}",
-            Status.REVOKED: f"revoked by <@{actor}> at {now_label(now)}",
-            Status.FAILED: f"closed at {now_label(now)}"}[status]
+    def deny_outstanding(self, grant_id: int) -> bool:
+        return self.denies.outstanding(grant_id)
+
+    def run_revoke_deny(self, grant: Grant, issued_before: str, now: datetime, *,
+                        retried: bool = False) -> None:
+        self.denies.run(grant, issued_before, now, retried=retried)
 
 
-def deny_cutoff(now: datetime) -> str:
-    """Credentials issued before this are denied: the end of the current second, because
-    aws:TokenIssueTime has whole seconds and DateLessThan is strict."""
-    return now_iso(now.replace(microsecond=0) + timedelta(seconds=1))
-
-
-def now_iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+def slack_refusal(exc: Exception) -> str:
+    """Slack's error code for a refused call, else the kind of failure."""
+    response = getattr(exc, "response", None)
+    code = response.get("error") if hasattr(response, "get") else None
+    return str(code or type(exc).__name__)
 
 
 def _clip_note(request: AccessRequest, seconds: int) -> str | None:

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from domain.audit import SYSTEM
 from domain.jobs import Job, JobKind, RemoveDenyJob, RevokeDenyJob, ScrubDmJob
 from domain.requests import AccessRequest, Status
+from services.access import AccessService
 from services.access_rules import AccessRules, require_request
 from services.grants import GrantService
 from services.ports import AuditLog, AwsPort, JobQueue, RequestStore, SlackPort
@@ -60,7 +61,7 @@ class AccessJobs:
 
     def __init__(self, *, requests: RequestStore, jobs: JobQueue, audit: AuditLog,
                  slack: SlackPort, aws: AwsPort, rules: AccessRules,
-                 grants: GrantService) -> None:
+                 grants: GrantService, access: AccessService) -> None:
         self.requests = requests
         self.jobs = jobs
         self.audit = audit
@@ -68,12 +69,16 @@ class AccessJobs:
         self.aws = aws
         self.rules = rules
         self.grants = grants
+        self.access = access
 
     def _request(self, request_id: int) -> AccessRequest:
         return require_request(self.requests, request_id)
 
     def activate(self, job: Job, now: datetime) -> None:
         self.grants.activate(job.request_id, now)
+
+    def announce(self, job: Job, now: datetime) -> None:
+        self.access.announce_late(job.request_id, now)
 
     def expire_pending(self, job: Job, now: datetime) -> None:
         moved = self.requests.move(job.request_id, Status.EXPIRED, actor=SYSTEM, now=now,

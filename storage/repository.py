@@ -80,9 +80,11 @@ class Repository:
                 target_user or requester,)
         else:
             sql, params = "kind='access' AND requester=? AND role=?", (requester, role)
+        # An extension already applied (active) does not block the next; a pending one does.
+        open_ = ("pending", "approved") + (() if kind is Kind.EXTEND else ("active",))
         row = self.store.first(
-            "requests", f"{sql} AND status IN ('pending','approved','active')", params,
-            order_by="id")
+            "requests", f"{sql} AND status IN ({','.join('?' * len(open_))})",
+            (*params, *open_), order_by="id")
         if row:
             raise DuplicateRequest(_request(row))
 

@@ -201,7 +201,7 @@ class FakeSlack:
     def user_email(self, user: str) -> str | None:
         return f"{user.lower()}@example.com"
 
-    def group_members(self, group: str) -> list[str]:
+    def group_members(self, group: str, fresh: bool = False) -> list[str]:
         return []
 
     def home_changed(self, users: set[str]) -> None:

@@ -154,11 +154,13 @@ def test_slack_ok_false_on_the_credentials_dm_is_reported_and_closed(gatehouse, 
     gh.client.click(LEAD, "approve", str(number), message=message)
     gh.idle()
     assert credential_dms(gh, DEV) == []
+    assert gh.status(number) == "failed"  # closed at once, saying why
+    why = "Slack refused the DM that would hold the credentials (user_not_found)"
+    assert any(why in (m.text or "") for m in gh.dms(DEV))
+    assert any(why in t for t in gh.thread_texts(message))
     gh.clock.advance(minutes=6)
     gh.gh.sweep()
     assert gh.status(number) == "failed"
-    assert any("never delivered" in (m.text or "") for m in gh.dms(DEV))
-    assert any("closed" in t for t in gh.thread_texts(message))
     assert_nothing_left(gh, config)
 
 
@@ -175,21 +177,17 @@ def test_ok_false_when_posting_for_approval_is_reported(gatehouse, config):
     assert_nothing_left(gh, config)
 
 
-def test_an_extension_delivered_after_a_lost_dm_is_scrubbed(gatehouse, config):
-    """The first credentials DM never arrived; the extension's DM is the one to scrub."""
+def test_a_lost_first_dm_closes_the_grant_before_any_secret_exists(gatehouse, config):
+    """The placeholder DM never arrived: nothing is issued, and no extension can follow."""
     gh = gatehouse
     number = gh.file(DEV, "request dev 1h lost dm")
     gh.slack.fail_next("chat.postMessage", error="fatal_error", times=2)  # thread post and DM
     gh.client.click(LEAD, "approve", str(number), message=gh.request_message(number))
     gh.idle()
-    assert gh.status(number) == "active" and credential_dms(gh, DEV) == []
+    assert gh.status(number) == "failed" and credential_dms(gh, DEV) == []
+    assert any("Slack refused the DM" in t for t in gh.thread_texts(gh.request_message(number)))
     gh.command(DEV, f"extend R-{number} 30m still need it")
-    gh.client.click(LEAD, "approve", str(number + 1), message=gh.request_message(number + 1))
-    gh.idle()
-    assert len(credential_dms(gh, DEV)) == 1
-    gh.command(DEV, f"revoke R-{number}")
-    gh.idle()
-    assert credential_dms(gh, DEV) == []
+    gh.answer(DEV, "not an active grant")
     assert_nothing_left(gh, config)
 
 

@@ -127,18 +127,17 @@ def test_restart_between_approval_and_grant(tmp_path, aws, slack, federation, co
 def test_undelivered_credentials_are_closed_and_denied(gatehouse):
     gh = gatehouse
     number = gh.file(DEV, "request prod-readonly 1h x")
-    gh.slack.fail_next("chat.postMessage", status=500, times=20)  # the DM never arrives
-    gh.client.click(LEAD, "approve", str(number),
-                    message=gh.request_message(number, "C0PRODAPPROVALS"))
+    message = gh.request_message(number, "C0PRODAPPROVALS")
+    # the approval message is refreshed first, then the DM is edited to hold the credentials
+    gh.slack.fail_next("chat.update", error="msg_too_long", times=2)
+    gh.client.click(LEAD, "approve", str(number), message=message)
     gh.idle()
-    gh.slack.reset()
-    gh.slack.add_user(DEV, "dev", email="dev@example.com")
-    gh.clock.advance(minutes=6)
-    gh.gh.sweep()
     assert gh.status(number) == "failed"
     policies = gh.iam.list_role_policies(RoleName="ProdReadOnly")["PolicyNames"]
     assert [p for p in policies if p.startswith("gatehouse-revoke-")]
-    assert any("never delivered" in (m.text or "") for m in gh.dms(DEV))
+    why = "Slack refused the DM with the credentials (msg_too_long); they were withdrawn"
+    assert any(why in text for text in gh.thread_texts(message))
+    assert any(why in (m.text or "") for m in gh.dms(DEV))
 
 
 def test_no_secret_in_database_or_logs(gatehouse):

@@ -19,7 +19,7 @@ from storage.database import open_store
 from storage.jobs import JobQueue
 
 NOW = datetime(2024, 5, 1, 12, tzinfo=timezone.utc)
-STORED_NAMES = {"activate", "expire_pending", "remind", "expire_grant", "warn_expiry",
+STORED_NAMES = {"announce", "activate", "expire_pending", "remind", "expire_grant", "warn_expiry",
                 "check_delivery", "revoke_deny", "scrub_dm", "remove_deny", "key_recover",
                 "key_conceal", "key_deactivate", "key_delete"}
 
