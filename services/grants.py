@@ -82,6 +82,9 @@ class GrantService:
             if grant is None or not grant.is_live or grant.ends_at <= now:
                 raise UserError(f"the grant of {parent.label} ended before the extension was "
                                 "approved; request access again")
+            if not (grant.delivered and grant.dm_ts):  # new secrets go only into a known DM
+                raise UserError(f"the credentials of {parent.label} never reached you, so it "
+                                "cannot be extended; it is being closed, request access again")
             start = max(now, grant.ends_at)
             total_end = grant.started_at + timedelta(seconds=role.max_total)
         limit = self.rules.limit(role, fresh=True)
@@ -180,7 +183,6 @@ class GrantService:
         channel, ts = self.slack.dm_credentials(
             parent, grant, credentials, console,
             f"Extended by {request.label} until {now_label(ends)}.")
-        # When the first DM never arrived, this one holds the only secrets: keep it to scrub.
         self.requests.update_grant(grant.id, delivered=True, dm_channel=channel, dm_ts=ts)
         self.endings.scrub_if_ended(grant.id, now)
         self.slack.thread(request, f"Extension granted: {parent.label} now ends "

@@ -107,3 +107,17 @@ def test_revoking_adds_a_deny_and_ends_the_grant(parts):
     assert "is revoked" in gh.access.revoke(number, DEV, gh.now())
     assert requests.get(number).status is Status.REVOKED
     assert aws.denies
+
+
+def test_an_extension_of_a_grant_whose_credentials_never_arrived_posts_no_new_secret(parts):
+    """A stop after the first DM was posted but before it was recorded leaves a grant with no
+    known DM: new credentials would go into a DM nobody could scrub, so none are issued."""
+    gh, requests, jobs, slack, aws, clock = parts
+    number = file(gh, role="sandbox", seconds=1800)
+    grant = requests.grant(requests.get(number).grant_id)
+    requests.update_grant(grant.id, dm_channel=None, dm_ts=None, delivered=False)
+    issued = len(aws.assumed)
+    extension = gh.access.extend(DEV, number, 900, "more time", gh.now())
+    gh.access.announce(extension.id, gh.now())  # sandbox auto-approves
+    assert requests.get(extension.id).status is Status.FAILED
+    assert len(aws.assumed) == issued
