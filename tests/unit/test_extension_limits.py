@@ -14,7 +14,7 @@ from storage.audit import AuditLog
 from storage.database import open_store
 from storage.jobs import JobQueue
 from storage.repository import Repository
-from tests.adversarial.fakes import FakeAws, FakeSlack
+from tests.adversarial.fakes import FakeAws, FakeSlack, access_job_table
 
 ADMIN, LEAD, DEV = "U0ADMIN", "U0LEAD", "U0DEV"
 ARN = "arn:aws:iam::123456789012:role/"
@@ -43,7 +43,8 @@ def parts(tmp_path):
     requests, jobs = Repository(store, audit), JobQueue(store)
     clock, slack = Clock(), FakeSlack()
     gh = Gatehouse.build(config=CONFIG, requests=requests, jobs=jobs, audit=audit, uow=store,
-                         slack=slack, aws=FakeAws(clock), clock=clock)
+                         slack=slack, aws=FakeAws(clock), clock=clock,
+                         job_table=access_job_table)
     yield gh, requests, clock
     store.close()
 
@@ -129,5 +130,6 @@ def test_a_request_longer_than_max_total_is_refused(parts):
     with pytest.raises(UserError, match="over the limit"):
         Gatehouse.build(config=config, requests=requests, jobs=gh.access.jobs,
                         audit=gh.audit, uow=gh.access.uow, slack=FakeSlack(),
-                        aws=FakeAws(clock), clock=clock).access.submit(DEV, "x", 2 * HOUR,
+                        aws=FakeAws(clock), clock=clock,
+                        job_table=access_job_table).access.submit(DEV, "x", 2 * HOUR,
                                                                        "long", gh.now())
