@@ -42,7 +42,9 @@ def test_summary_counts_changes_freshness_and_missing_sources():
     assert "2 open findings" in text and "1 critical" in text and "1 medium" in text
     assert "Missing sources: CloudTrail LookupEvents: AccessDenied" in text
     assert "2 requests" in text and "in the thread" in text
-    assert blocks.summary_text(made).startswith("IAM hygiene digest: 2 open findings")
+    assert blocks.summary_text(made).startswith(
+        "IAM hygiene digest (INCOMPLETE: could not read CloudTrail LookupEvents): 2 open findings")
+    assert "INCOMPLETE" in summary[0]["text"]["text"]
 
 
 def test_details_fit_slack_limits_however_many_and_long_the_findings():
