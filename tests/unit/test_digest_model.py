@@ -130,10 +130,6 @@ def test_owners_come_from_the_tag_only_when_it_is_a_slack_user_id():
     assert owners == {"alice": "U0ALICE", "svc": None}
 
 
-def stored(finding):
-    return StoredFinding(finding.key, finding.check_id, finding.severity, finding.title)
-
-
 def test_fix_buttons_name_the_stored_finding_which_names_the_user_and_slot():
     digest = digest_of(account())
     key, password = (keyed(digest, c) for c in ("user.access_key_too_old",
