@@ -21,6 +21,7 @@ ACK_MODAL = "digest_ack_modal"
 ACTION_DEACTIVATE_KEY = "digest_deactivate_key"
 ACTION_REMOVE_PASSWORD = "digest_remove_password"
 ACTION_ACKNOWLEDGE = "digest_acknowledge"
+ADMINS_ONLY = "Only Gatehouse admins can apply fixes; anyone else is refused."
 MARKS = {Severity.CRITICAL: ":red_circle:", Severity.HIGH: ":large_orange_circle:",
          Severity.MEDIUM: ":large_yellow_circle:", Severity.LOW: ":white_circle:"}
 
@@ -102,7 +103,8 @@ def summary_blocks(digest: Digest) -> list[Block]:
         blocks.append(section(escape(activity)))
     notes = [words.acknowledged(digest), words.freshness(digest)]
     blocks.append(context(escape(" · ".join(n for n in notes if n))))
-    blocks.append(context("Details, one-click fixes and the 30-day trend are in the thread."))
+    blocks.append(context("Details, one-click fixes (for Gatehouse admins) and the 30-day "
+                          "trend are in the thread."))
     return blocks
 
 
@@ -119,12 +121,12 @@ def fix_button(fix: Fix) -> Block:
                 "text": _plain("Deactivate key"), "value": fix.button_value,
                 "confirm": _confirm("Deactivate this access key?", (
                     f"Access key {fix.slot} of IAM user *{fix.user}* stops working at once. "
-                    "It can be reactivated in IAM."), "Deactivate")}
+                    f"It can be reactivated in IAM. {ADMINS_ONLY}"), "Deactivate")}
     return {"type": "button", "action_id": ACTION_REMOVE_PASSWORD, "style": "danger",
             "text": _plain("Remove console password"), "value": fix.button_value,
             "confirm": _confirm("Remove the console password?", (
                 f"IAM user *{fix.user}* can no longer sign in to the console; their access "
-                "keys keep working."), "Remove")}
+                f"keys keep working. {ADMINS_ONLY}"), "Remove")}
 
 
 def ack_button(finding: Finding) -> Block:
