@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, TextIO
 
 from botocore.client import BaseClient
@@ -26,7 +27,8 @@ from config import (
     load_config,
     load_environment,
 )
-from domain.digest_text import render_text
+from domain.digest import Digest
+from domain.digest_text import incomplete, render_text
 from domain.errors import AwsError
 from domain.iam import creates_keys_for_every_user
 from handlers.digest_slack import SlackDigestPublisher
@@ -84,7 +86,19 @@ def dispatch(argv: list[str], environ: dict[str, str], out: TextIO | None = None
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
+        hint = _missing_config_hint(exc.problems, environ)
+        if hint:
+            print(hint, file=sys.stderr)
         return 2
+
+
+def _missing_config_hint(problems: list[str], environ: Mapping[str, str]) -> str | None:
+    """How to start a config file, when the one named does not exist."""
+    path = load_environment(environ).config_path
+    if Path(path).exists() or not any(p.startswith("config: cannot read") for p in problems):
+        return None
+    return (f"To start one, copy the example and edit it: cp gatehouse.example.yml {path} "
+            "(or point GATEHOUSE_CONFIG at your config file).")
 
 
 def _run(args: argparse.Namespace, environ: dict[str, str]) -> int:
@@ -209,9 +223,10 @@ def _digest(args: argparse.Namespace, environ: dict[str, str]) -> int:
 def print_digest(environ: Mapping[str, str], post: bool, *, now: datetime | None = None,
                  aws_clients: AwsClients | None = None, out: TextIO | None = None,
                  sleep: Callable[[float], None] | None = None) -> int:
-    """Print the digest (exit 0 even when sources are missing), or post it as the bot would.
+    """Print the digest, or post it as the bot would; exit 1 when no source could be read.
 
-    Printing keeps nothing: the next posted digest still compares with the last posted one.
+    A digest missing only some sources exits 0 and names them in its headline. Printing keeps
+    nothing: the next posted digest still compares with the last posted one.
     """
     env = load_environment(environ)
     config = load_config(env.config_path)
@@ -230,20 +245,33 @@ def print_digest(environ: Mapping[str, str], post: bool, *, now: datetime | None
         if not post:
             digest, _ = service.build(moment)
             out.write(render_text(digest))
-            return 0
+            return _nothing_read(digest)
         if not config.digest.enabled:
             raise ConfigError(["digest.channel: required to post the digest; "
                                "use --print to print it instead"])
         digest, _ = service.post(moment, trigger="cli", actor="cli")
-        print(f"digest: posted in {config.digest.channel}, {len(digest.findings)} open findings",
-              file=out)
-        return 0
+        print(f"digest: posted in {config.digest.channel}, {len(digest.findings)} open findings"
+              f"{incomplete(digest)}", file=out)
+        return _nothing_read(digest)
     finally:
         store.close()
 
 
+def _nothing_read(digest: Digest) -> int:
+    """1 when the digest could read no source (it checked nothing), else 0."""
+    if not digest.nothing_read:
+        return 0
+    print("digest: no source could be read, so nothing was checked; check the AWS credentials "
+          "and the permissions in deploy/ (the missing sources say why)", file=sys.stderr)
+    return 1
+
+
 def _audit(args: argparse.Namespace, environ: dict[str, str], out: TextIO) -> int:
     env = load_environment(environ)
+    if not Path(env.db_path).is_file():
+        print(f"audit: there is no database at {env.db_path}; set GATEHOUSE_DB to the database "
+              "the bot writes (nothing was created)", file=sys.stderr)
+        return 2
     audit = AuditLog(open_store(env.db_path))
     if args.audit_command == "export":
         export(audit.entries(since=args.since), args.format, out)

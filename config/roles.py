@@ -31,8 +31,8 @@ class HoursWindow(Strict):
         if len(parts) != 2:
             raise ValueError(f"'{text}' is not a window; write it as HH:MM-HH:MM, e.g. 08:00-20:00")
         start, end = (clock_time(part.strip()) for part in parts)
-        if end <= start:
-            raise ValueError(f"'{text}' ends before it starts; write it as HH:MM-HH:MM")
+        if end == start:  # an end before the start is a window across midnight
+            raise ValueError(f"'{text}' starts and ends at the same time; e.g. 08:00-20:00")
         return cls(start=start, end=end)
 
 

@@ -72,37 +72,51 @@ IAM_USER_NAME = re.compile(r"^[\w+=,.@-]{1,64}$", re.ASCII)
 class Fix:
     """A safe fix offered as a button: deactivate a key (by slot) or remove a console password.
 
-    The credential report has no key ids, so a key is named by user, slot and creation time,
-    and its id is looked up when the button is clicked.
+    The button names only the stored finding (and the key's creation time the digest saw, a
+    guard that can only refuse); the user and slot are read from the stored finding on click.
     """
 
     kind: str
     user: str
     slot: int = 0
     key_created: datetime | None = None
+    fid: str = ""
 
     @property
     def button_value(self) -> str:
         if self.kind != "deactivate_key":
-            return self.user
+            return self.fid
         stamp = str(int(self.key_created.timestamp())) if self.key_created else ""
-        return f"{self.user}|{self.slot}|{stamp}"
+        return f"{self.fid}|{stamp}"
 
-    @classmethod
-    def from_button(cls, kind: str, value: str) -> Fix:
-        """Parse a button's value; ValueError when it is not one Gatehouse wrote."""
-        parts = str(value).split("|")
-        if not IAM_USER_NAME.match(parts[0]):
-            raise ValueError("not an IAM user name")
-        if kind != "deactivate_key":
-            if len(parts) != 1:
-                raise ValueError("unexpected parts")
-            return cls(kind, parts[0])
-        if len(parts) != 3 or parts[1] not in ("1", "2") or not (parts[2].isdigit() or
-                                                                 not parts[2]):
-            raise ValueError("not user|slot|created")
-        created = datetime.fromtimestamp(int(parts[2]), UTC) if parts[2] else None
-        return cls(kind, parts[0], int(parts[1]), created)
+
+def fix_kind(check_id: str, subject: str) -> str | None:
+    """Which one-click fix a finding of `check_id` about `subject` allows, if any."""
+    if check_id == "user.console_without_mfa" or (
+            check_id == "user.unused_credential" and subject == "password"):
+        return "remove_password"
+    if check_id in KEY_FIX_CHECKS and subject in KEY_SLOTS:
+        return "deactivate_key"
+    return None
+
+
+def button_finding(value: str) -> tuple[str, datetime | None]:
+    """(finding id, key creation time) from a fix button; ValueError if not one we wrote."""
+    fid, _, stamp = str(value).partition("|")
+    if not re.fullmatch(r"[0-9a-f]{16}", fid) or not (stamp.isdigit() or not stamp):
+        raise ValueError("not a finding id")
+    return fid, datetime.fromtimestamp(int(stamp), UTC) if stamp else None
+
+
+def stored_fix(stored: StoredFinding, kind: str, created: datetime | None = None) -> Fix:
+    """The fix a stored finding allows, read from its key; ValueError when it allows no `kind`."""
+    check_id, _, rest = stored.key.partition("|")
+    who, _, subject = rest.partition("|")
+    user = who.rsplit(":user/", 1)[-1].rsplit("/", 1)[-1] if ":user/" in who else ""
+    if fix_kind(check_id, subject) != kind or not IAM_USER_NAME.match(user) or "+" in who:
+        raise ValueError("the finding offers no such fix")
+    return Fix(kind, user, KEY_SLOTS.get(subject, 0), created if kind == "deactivate_key"
+               else None, stored.fid)
 
 
 @dataclass(frozen=True)
@@ -146,6 +160,8 @@ class Digest:
     event_count: int = 0
     missing: tuple[str, ...] = ()
     denied_counts: Mapping[str, int] = field(default_factory=dict)
+    unread: tuple[str, ...] = ()  # the names of the sources in `missing`
+    nothing_read: bool = False  # every source failed: this digest checked nothing
 
     @property
     def by_severity(self) -> dict[Severity, int]:
@@ -188,6 +204,14 @@ def check_was_run(check_id: str, snapshot: AccountSnapshot) -> bool:
     return True
 
 
+def nothing_read(snapshot: AccountSnapshot) -> bool:
+    """No source could be read, so the absence of findings means nothing."""
+    sources = (snapshot.credential_report, snapshot.authorization, snapshot.summary,
+               snapshot.virtual_mfa_arns, snapshot.password_policy_read or None,
+               snapshot.events_read or None)
+    return all(source is None for source in sources)
+
+
 def owner_of(finding: Finding, snapshot: AccountSnapshot, tag: str) -> str | None:
     """The Slack user id in the finding's IAM user's `tag`, when it looks like one."""
     if not finding.iam_user_name:
@@ -198,19 +222,15 @@ def owner_of(finding: Finding, snapshot: AccountSnapshot, tag: str) -> str | Non
 
 def fix_for(finding: Finding, snapshot: AccountSnapshot) -> Fix | None:
     """The one-click fix a finding allows, if any."""
-    user = finding.iam_user_name
-    if not user or finding.check_id.startswith("trail."):
+    user, kind = finding.iam_user_name, fix_kind(finding.check_id, finding.subject)
+    if not user or kind is None:
         return None
-    if finding.check_id == "user.console_without_mfa" or (
-            finding.check_id == "user.unused_credential" and finding.subject == "password"):
-        return Fix("remove_password", user)
-    slot = KEY_SLOTS.get(finding.subject)
-    if finding.check_id not in KEY_FIX_CHECKS or slot is None:
-        return None
-    report = snapshot.credential_report
+    if kind == "remove_password":
+        return Fix(kind, user, fid=finding_id(finding.key))
+    slot, report = KEY_SLOTS[finding.subject], snapshot.credential_report
     row = next((r for r in report.users if r.user == user), None) if report else None
     created = row.access_keys()[slot - 1].last_rotated if row else None
-    return Fix("deactivate_key", user, slot, created)
+    return Fix(kind, user, slot, created, finding_id(finding.key))
 
 
 def split_acknowledged(
@@ -295,4 +315,6 @@ def assemble(snapshot: AccountSnapshot, findings: list[Finding], inputs: DigestI
         events_read=snapshot.events_read, event_count=len(snapshot.events),
         missing=tuple(str(m) for m in snapshot.missing),
         denied_counts=denied_counts(snapshot, inputs.now),
+        unread=tuple(dict.fromkeys(m.source for m in snapshot.missing)),
+        nothing_read=not findings and bool(snapshot.missing) and nothing_read(snapshot),
     )

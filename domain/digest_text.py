@@ -27,13 +27,28 @@ def age(span: timedelta) -> str:
     return f"{minutes // 1440} days"
 
 
+NOTHING_READ = "NOTHING CHECKED: no source could be read, so this digest says nothing about " \
+    "the account"
+
+
 def heading(digest: Digest) -> str:
     account = f"account {digest.account_id}" if digest.account_id else "an unknown account"
-    return f"IAM hygiene digest for {account}, {moment(digest.now)}"
+    return f"IAM hygiene digest for {account}, {moment(digest.now)}{incomplete(digest)}"
+
+
+def incomplete(digest: Digest) -> str:
+    """'' for a complete digest; else what it could not read, for the end of its headline."""
+    if digest.nothing_read:
+        return f": {NOTHING_READ}"
+    if digest.unread:
+        return f" (INCOMPLETE: could not read {', '.join(digest.unread)})"
+    return ""
 
 
 def severity_counts(digest: Digest) -> str:
     """'14 open findings: 2 critical, 5 high, 5 medium, 2 low'."""
+    if digest.nothing_read:
+        return "No findings, because nothing was checked: see the missing sources below"
     counts = ", ".join(f"{n} {s.value}" for s, n in digest.by_severity.items() if n)
     total = plural(len(digest.findings), "open finding")
     return f"{total}: {counts}" if counts else f"{total}"
@@ -134,6 +149,7 @@ def render_text(digest: Digest) -> str:
     for title, items in sections:
         if items:
             lines += ["", title, *items]
-    if not digest.findings and not digest.acknowledged:
-        lines += ["", "Nothing to fix today."]
+    if not digest.findings and not digest.acknowledged and not digest.nothing_read:
+        lines += ["", "Nothing to fix today." if not digest.unread else
+                  "Nothing to fix among the sources that could be read."]
     return "\n".join(lines) + "\n"

@@ -72,20 +72,27 @@ def check_duration(seconds: int, limit: int, role: str) -> None:
 
 
 def window_end(now: datetime, hours: tuple[time, time] | None, zone: tzinfo) -> datetime | None:
-    """End of today's business-hours window, or None when there is no window.
+    """End of the hours window `now` is in, or None when there is no window.
 
+    A window whose end is before its start crosses midnight ("20:00-08:00"): a grant at
+    23:00 ends at 08:00 the next morning, one at 02:00 at 08:00 the same morning.
     Raises PolicyRefusal when `now` is outside the window.
     """
     if hours is None:
         return None
     start, end = hours
     local = now.astimezone(zone)
-    if not start <= local.time().replace(tzinfo=None) < end:
+    clock = local.time().replace(tzinfo=None)
+    overnight = end < start
+    inside = (clock >= start or clock < end) if overnight else start <= clock < end
+    if not inside:
+        span = " (overnight)" if overnight else ""
         raise PolicyRefusal(
-            f"This role can only be granted between {start:%H:%M} and {end:%H:%M} "
+            f"This role can only be granted between {start:%H:%M} and {end:%H:%M}{span} "
             f"({getattr(zone, 'key', zone)}); it is {local:%H:%M} there now."
         )
-    closing = datetime.combine(local.date(), end, tzinfo=zone)
+    day = local.date() + timedelta(days=1) if overnight and clock >= start else local.date()
+    closing = datetime.combine(day, end, tzinfo=zone)
     return closing.astimezone(timezone.utc)
 
 

@@ -104,9 +104,12 @@ def _progress(request: AccessRequest, approvals: list[str], deciders: list[str])
         who = ", ".join(f"<@{u}>" for u in deciders[:10]) or "an admin"
         return f"{votes} · can decide: {who} · filed {when(request.created_at)}"
     if request.decided_by:
-        verb = "Denied" if request.status is Status.DENIED else "Approved"
+        verb = {Status.DENIED: "Denied", Status.CANCELLED: "Cancelled"}.get(request.status,
+                                                                          "Approved")
+        deciders = approvals if verb == "Approved" and len(approvals) > 1 else \
+            [request.decided_by]
         by = "Gatehouse (auto-approval)" if request.decided_by == "gatehouse" \
-            else f"<@{request.decided_by}>"
+            else ", ".join(f"<@{u}>" for u in deciders)
         extra = f" · {escape(request.note)}" if request.note else ""
         return f"{verb} by {by} at {when(request.decided_at)}{extra}"
     note = f" · {escape(request.note)}" if request.note else ""

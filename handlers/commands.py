@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from domain.durations import DurationError, parse_duration
@@ -80,6 +81,24 @@ def request_args(command: Command) -> tuple[str, int, str]:
     return role.lower(), duration(length, "request"), reason
 
 
+def form_duration(text: str) -> int:
+    """A duration typed in a form: its error says only what is wrong with the field."""
+    try:
+        return parse_duration(text)
+    except DurationError as exc:
+        raise UserError(f"{exc}.") from None
+
+
+def form_error(refusal: Exception, limit: int = 150) -> str:
+    """A refusal shaped for a form field: no command syntax, no backticks, whole sentences."""
+    text = str(refusal).split(" Write: ")[0].replace("`", "").strip()
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 1]
+    end = cut.rfind(". ")
+    return cut[:end + 1] if end > 40 else cut[:cut.rfind(" ")] + "…"
+
+
 def extend_args(command: Command) -> tuple[int, int, str]:
     number = request_id(command)
     if len(command.args) < 2:
@@ -93,8 +112,9 @@ def user_mention(text: str) -> str | None:
     return match.group(1) if match else None
 
 
-def audit_args(command: Command) -> tuple[str | None, str | None, int]:
-    """`[@user|role] [days]` -> (user, role, days)."""
+def audit_args(command: Command,
+               roles: Collection[str] | None = None) -> tuple[str | None, str | None, int]:
+    """`[@user|role] [days]` -> (user, role, days); each unknown word is refused in words."""
     user = role = None
     days = 7
     for arg in command.args:
@@ -104,9 +124,24 @@ def audit_args(command: Command) -> tuple[str | None, str | None, int]:
                 raise UserError(f"Days must be between 1 and 365. Write: {USAGE['audit']}")
         elif mention := user_mention(arg):
             user = mention
+        elif arg.startswith("@"):
+            raise UserError(f"`{_show(arg)}` is not a Slack mention: pick the person from the "
+                            f"list Slack shows as you type @, so it becomes a link. Write: "
+                            f"{USAGE['audit']}")
+        elif role is not None or (roles is not None and arg.lower() not in roles):
+            raise UserError(_not_audit_word(arg, role, roles))
         else:
             role = arg.lower()
     return user, role, days
+
+
+def _not_audit_word(arg: str, role: str | None, roles: Collection[str] | None) -> str:
+    if role is not None:
+        return (f"`{_show(arg)}` is not a number of days: after the role, write how many days "
+                f"back to look, such as 30. Write: {USAGE['audit']}")
+    known = ", ".join(f"`{r}`" for r in sorted(roles or ()))
+    return (f"There is no role called `{_show(arg)}`; the roles are {known}. Write: "
+            f"{USAGE['audit']} (days as a number, such as 30)")
 
 
 def _show(text: str) -> str:

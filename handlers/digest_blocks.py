@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -20,8 +21,22 @@ ACK_MODAL = "digest_ack_modal"
 ACTION_DEACTIVATE_KEY = "digest_deactivate_key"
 ACTION_REMOVE_PASSWORD = "digest_remove_password"
 ACTION_ACKNOWLEDGE = "digest_acknowledge"
+ADMINS_ONLY = "Only Gatehouse admins can apply fixes; anyone else is refused."
 MARKS = {Severity.CRITICAL: ":red_circle:", Severity.HIGH: ":large_orange_circle:",
          Severity.MEDIUM: ":large_yellow_circle:", Severity.LOW: ":white_circle:"}
+
+
+MARKED_WORD = re.compile(r"[^\s`()\[\]]*[*_~][^\s`()\[\]]*")
+
+
+def literal(text: str) -> str:
+    """Text from AWS or a check, shown as written: `&<>` escaped, and each word that holds a
+    mrkdwn mark (`*:*`, `_x_`, `~`) set in a code span, so Slack neither bolds nor drops it."""
+    def code(match: re.Match[str]) -> str:
+        word = match.group(0)
+        tail = word[len(word.rstrip(".,;:")):] if word.rstrip(".,;:") else ""
+        return f"`{word[:len(word) - len(tail)]}`{tail}"
+    return MARKED_WORD.sub(code, escape(text.replace("`", "'")))
 
 
 def clip(text: str, limit: int = MAX_SECTION_CHARS) -> str:
@@ -47,29 +62,49 @@ def context(text: str) -> Block:
 
 def summary_text(digest: Digest) -> str:
     """The notification text of the summary message."""
-    return (f"IAM hygiene digest: {words.plural(len(digest.findings), 'open finding')}, "
+    return f"IAM hygiene digest{words.incomplete(digest)}: {summary_counts(digest)}"
+
+
+def summary_counts(digest: Digest) -> str:
+    """'14 open findings, 3 new, 1 resolved', or that nothing could be checked."""
+    if digest.nothing_read:
+        return "nothing was checked"
+    return (f"{words.plural(len(digest.findings), 'open finding')}, "
             f"{digest.new_count} new, {len(digest.resolved)} resolved")
 
 
 def _counts(digest: Digest) -> str:
+    if digest.nothing_read:
+        return (f":warning: *{words.NOTHING_READ}.* No findings is not a clean bill: fix the "
+                "sources below (credentials, permissions), then post it again.")
+    if digest.unread:
+        incomplete = f":warning: *Incomplete: could not read {escape(', '.join(digest.unread))}*"
+        return f"{incomplete}\n{_totals(digest, 'nothing to fix among the sources read')}"
+    return _totals(digest, "nothing to fix today")
+
+
+def _totals(digest: Digest, none: str) -> str:
     shown = [f"{MARKS[s]} {n} {s.value}" for s, n in digest.by_severity.items() if n]
     total = f"*{words.plural(len(digest.findings), 'open finding')}*"
-    return f"{total}: " + " · ".join(shown) if shown else f"{total}: nothing to fix today"
+    return f"{total}: " + " · ".join(shown) if shown else f"{total}: {none}"
 
 
 def summary_blocks(digest: Digest) -> list[Block]:
+    state = " · NOTHING CHECKED" if digest.nothing_read else " · INCOMPLETE" if digest.unread \
+        else ""
     blocks = [{"type": "header", "text": _plain(
-        f"IAM hygiene digest · {digest.account_id or 'account'} · {digest.day:%Y-%m-%d}")},
+        f"IAM hygiene digest · {digest.account_id or 'account'} · {digest.day:%Y-%m-%d}{state}")},
         section(_counts(digest)), section(escape(words.changes(digest)))]
     missing = words.missing_sources(digest)
     if missing:
-        blocks.append(section(f":warning: *{escape(missing)}*"))
+        blocks.append(section(f":warning: *{literal(missing)}*"))
     activity = words.activity(digest.activity)
     if activity:
         blocks.append(section(escape(activity)))
     notes = [words.acknowledged(digest), words.freshness(digest)]
     blocks.append(context(escape(" · ".join(n for n in notes if n))))
-    blocks.append(context("Details, one-click fixes and the 30-day trend are in the thread."))
+    blocks.append(context("Details, one-click fixes (for Gatehouse admins) and the 30-day "
+                          "trend are in the thread."))
     return blocks
 
 
@@ -86,12 +121,12 @@ def fix_button(fix: Fix) -> Block:
                 "text": _plain("Deactivate key"), "value": fix.button_value,
                 "confirm": _confirm("Deactivate this access key?", (
                     f"Access key {fix.slot} of IAM user *{fix.user}* stops working at once. "
-                    "It can be reactivated in IAM."), "Deactivate")}
+                    f"It can be reactivated in IAM. {ADMINS_ONLY}"), "Deactivate")}
     return {"type": "button", "action_id": ACTION_REMOVE_PASSWORD, "style": "danger",
             "text": _plain("Remove console password"), "value": fix.button_value,
             "confirm": _confirm("Remove the console password?", (
                 f"IAM user *{fix.user}* can no longer sign in to the console; their access "
-                "keys keep working."), "Remove")}
+                f"keys keep working. {ADMINS_ONLY}"), "Remove")}
 
 
 def ack_button(finding: Finding) -> Block:
@@ -102,11 +137,11 @@ def ack_button(finding: Finding) -> Block:
 def finding_text(finding: Finding, digest: Digest) -> str:
     new = " · *new*" if digest.is_new(finding) else ""
     owner = digest.owners.get(finding.key)
-    tail = f"\n_Fix:_ {escape(finding.remediation)}"
+    tail = f"\n_Fix:_ {literal(finding.remediation)}"
     tail += f"\nOwner: <@{owner}>" if owner else ""
-    head = f"{MARKS[finding.severity]} *{escape(finding.title)}*{new}  `{finding.check_id}`\n"
+    head = f"{MARKS[finding.severity]} *{literal(finding.title)}*{new}  `{finding.check_id}`\n"
     room = MAX_SECTION_CHARS - len(head) - len(tail)
-    return head + clip(escape(finding.detail), max(room, 100)) + tail
+    return head + clip(literal(finding.detail), max(room, 100)) + tail
 
 
 def finding_blocks(finding: Finding, digest: Digest, position: int = 0) -> list[Block]:
@@ -129,7 +164,7 @@ def _list_sections(title: str, lines: list[str]) -> list[list[Block]]:
 
 
 def _stored_lines(findings: Iterable[StoredFinding]) -> list[str]:
-    return [f"• {escape(f.title)}  `{f.check_id}`" for f in findings]
+    return [f"• {literal(f.title)}  `{f.check_id}`" for f in findings]
 
 
 def chunk(groups: list[list[Block]], limit: int = MAX_BLOCKS) -> list[list[Block]]:
@@ -153,7 +188,7 @@ def _finding_groups(digest: Digest) -> list[list[Block]]:
 
 
 def _list_groups(digest: Digest) -> list[list[Block]]:
-    acked = [f"• {escape(f.title)}  `{f.check_id}`: accepted until {a.until:%Y-%m-%d} by "
+    acked = [f"• {literal(f.title)}  `{f.check_id}`: accepted until {a.until:%Y-%m-%d} by "
              f"<@{a.by}>" for f, a in digest.acknowledged]
     lists = [("Resolved since the previous digest", _stored_lines(digest.resolved)),
              ("Not checked this time (its source is missing); last seen open",
@@ -166,7 +201,9 @@ def detail_messages(digest: Digest, limit: int = MAX_DETAIL_MESSAGES) -> list[li
     """The thread: findings by severity with buttons, then resolved and acknowledged lists."""
     messages = chunk(_finding_groups(digest) + _list_groups(digest))
     if not messages:
-        return [[section("Nothing to fix today.")]]
+        return [[section(f"{words.NOTHING_READ}." if digest.nothing_read else
+                         "Nothing to fix today." if not digest.unread else
+                         "Nothing to fix among the sources that could be read.")]]
     if len(messages) <= limit:
         return messages
     shown = messages[:limit - 1]
@@ -199,7 +236,7 @@ def ack_modal(finding: StoredFinding, today: date) -> dict[str, Any]:
         "title": _plain("Acknowledge finding", 24), "submit": _plain("Acknowledge", 24),
         "close": _plain("Cancel", 24),
         "blocks": [
-            section(f"*{escape(finding.title)}*  `{finding.check_id}`"),
+            section(f"*{literal(finding.title)}*  `{finding.check_id}`"),
             {"type": "input", "block_id": "until", "label": _plain("Accepted until"),
              "hint": _plain("Hidden from the digest through this date; it returns after it."),
              "element": {"type": "datepicker", "action_id": "until",
@@ -220,7 +257,10 @@ def home_blocks(created_at: datetime, summary: Mapping[str, Any],
             f"{f' ({counts})' if counts else ''}; {summary.get('new', 0)} new, "
             f"{summary.get('resolved', 0)} resolved, "
             f"{summary.get('acknowledged', 0)} acknowledged.")
+    if summary.get("nothing_read"):
+        text = (f"*IAM hygiene digest* ({words.moment(created_at)}{where}): "
+                f":warning: {words.NOTHING_READ}.")
     blocks = [section(text)]
     if summary.get("missing"):
-        blocks.append(context(escape("Missing sources: " + "; ".join(summary["missing"]))))
+        blocks.append(context(literal("Missing sources: " + "; ".join(summary["missing"]))))
     return blocks

@@ -11,6 +11,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from config import Config
+from domain import digest_text as words
 from domain.errors import UserError
 from handlers import digest_blocks as blocks
 from handlers.commands import Command
@@ -46,7 +47,7 @@ class DigestFeature:
         digest, _ = self.service.post(self.now(), trigger="command", actor=user)
         self._homes_changed()
         return (f"Digest posted in <#{self.config.digest.channel}>: "
-                f"{blocks.summary_text(digest).split(': ', 1)[1]}.")
+                f"{blocks.summary_counts(digest)}{words.incomplete(digest)}.")
 
     def daily(self) -> bool:
         """The scheduled run: posts today's digest unless it was already posted today."""

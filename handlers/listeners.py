@@ -9,9 +9,8 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from domain.durations import format_duration
 from domain.errors import UserError
-from domain.requests import Status, parse_request_id
+from domain.requests import parse_request_id
 from handlers import commands, render, views
 from handlers.replies import Background, ephemeral, guarded, on_click
 from services.gatehouse import Gatehouse
@@ -74,8 +73,7 @@ class Listeners:
         if parsed.name == "extend":
             number, seconds, reason = commands.extend_args(parsed)
             request = self.gh.access.extend(user, number, seconds, reason, now)
-            self.gh.access.announce(request.id, self.gh.now())
-            return f"{request.label} asks to extend R-{number}; the approvers have been asked."
+            return self._confirm(request.id)
         handler = self.feature_commands.get(parsed.name)
         if handler is None:
             return f"`/access {parsed.name}` is not available yet."
@@ -83,13 +81,7 @@ class Listeners:
 
     def _file(self, user: str, role: str, seconds: int, reason: str) -> str:
         request = self.gh.access.submit(user, role, seconds, reason, self.gh.now())
-        self.gh.access.announce(request.id, self.gh.now())
-        current = self.gh.access.request(request.id)
-        if current.status is Status.PENDING:
-            channel = current.channel or self.gh.config.approvals_channel
-            return (f"{request.label} filed: {role} for {format_duration(seconds)}. "
-                    f"It waits for approval in <#{channel}>.")
-        return f"{request.label} filed: {role} is {current.status.value}."
+        return self._confirm(request.id)
 
     def _list(self, user: str) -> str:
         shown, grants = self.gh.access.open_of(user)
@@ -99,11 +91,9 @@ class Listeners:
     def _audit(self, parsed: commands.Command, user: str) -> str:
         if not self.gh.rules.is_admin(user):
             raise UserError("Only Gatehouse admins can read the audit log.")
-        subject, role, days = commands.audit_args(parsed)
-        if role and role not in self.gh.config.roles:
-            raise UserError(f"There is no role called '{role}'. Write: {commands.USAGE['audit']}")
+        subject, role, days = commands.audit_args(parsed, self.gh.config.roles)
         entries = self.gh.audit.recent(since=self.gh.now() - timedelta(days=days),
-                                           subject=subject, role=role)
+                                       subject=subject, role=role, limit=render.AUDIT_READ)
         return render.audit_entries(entries, days)
 
     def _open_request_modal(self, client: WebClient, command: dict[str, Any]) -> None:
@@ -155,20 +145,23 @@ class Listeners:
             ack(response_action="errors", errors={"role": str(refusal)[:150]})
             return
         try:
-            seconds = commands.duration(views.submitted(view, "duration"), "request")
+            seconds = commands.form_duration(views.submitted(view, "duration"))
             request = self.gh.access.submit(user, role, seconds, reason, self.gh.now())
         except UserError as refusal:
             block = "reason" if "reason" in str(refusal).lower()[:40] else "duration"
-            ack(response_action="errors", errors={block: str(refusal)[:150]})
+            ack(response_action="errors", errors={block: commands.form_error(refusal)})
             return
         ack()
-        self.background.run(lambda: self._announce_from_modal(request.id),
+        self.background.run(lambda: self._confirm(request.id),
                             _to_user(client, user, channel))
 
-    def _announce_from_modal(self, request_id: int) -> str:
+    def _confirm(self, request_id: int) -> str:
+        """Post a filed request for its approvers; the filer's confirmation."""
         self.gh.access.announce(request_id, self.gh.now())
         request = self.gh.access.request(request_id)
-        return f"{request.label} filed: {request.role}, now {request.status.value}."
+        grant = next((g for r, g in self.gh.access.live_grants_of(request.requester)
+                      if r.id in (request.id, request.parent_id)), None)
+        return render.filed(request, grant, request.channel or self.gh.config.approvals_channel)
 
     def on_deny_submitted(self, ack: Ack, body: dict[str, Any], view: dict[str, Any],
                           client: WebClient) -> None:
@@ -183,13 +176,13 @@ class Listeners:
         user, reason = body["user"]["id"], views.submitted(view, "reason")
         try:
             number = _view_request(view)
-            seconds = commands.duration(views.submitted(view, "duration"), "extend")
+            seconds = commands.form_duration(views.submitted(view, "duration"))
             request = self.gh.access.extend(user, number, seconds, reason, self.gh.now())
         except UserError as refusal:
-            ack(response_action="errors", errors={"duration": str(refusal)[:150]})
+            ack(response_action="errors", errors={"duration": commands.form_error(refusal)})
             return
         ack()
-        self.background.run(lambda: self._announce_from_modal(request.id),
+        self.background.run(lambda: self._confirm(request.id),
                             _to_user(client, user, ""))
 
 

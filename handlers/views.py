@@ -74,7 +74,7 @@ def request_modal(config: Config, channel: str) -> View:
 
 def deny_modal(request_id: int, label: str) -> View:
     return _modal("deny_modal", f"Deny {label}", "Deny", [
-        _text_input("reason", "Reason (optional)", multiline=True, optional=True,
+        _text_input("reason", "Reason", multiline=True, optional=True,
                     placeholder="Tell the requester why"),
     ], metadata=str(request_id))
 
@@ -82,7 +82,7 @@ def deny_modal(request_id: int, label: str) -> View:
 def extend_modal(request_id: int, label: str) -> View:
     return _modal("extend_modal", f"Extend {label}", "Ask", [
         _text_input("duration", "How much more time", placeholder="e.g. 30m, 1h", initial="1h"),
-        _text_input("reason", "Reason (optional)", multiline=True, optional=True),
+        _text_input("reason", "Reason", multiline=True, optional=True),
     ], metadata=str(request_id))
 
 

@@ -210,7 +210,7 @@ class AccessService:
         if request.requester != user:
             raise UserError(f"{request.label} is not yours; only its requester can cancel it.")
         moved = self.requests.move(request.id, Status.CANCELLED, actor=user, now=now,
-                                   expect=[Status.PENDING])
+                                   expect=[Status.PENDING], decided_by=user, decided_at=now)
         if moved is None:
             hint = " Use `/access revoke` to end an active grant." if request.status is \
                 Status.ACTIVE else ""

@@ -64,6 +64,7 @@ def summary_of(digest: Digest) -> dict[str, Any]:
     return {"open": len(digest.findings), "new": digest.new_count,
             "resolved": len(digest.resolved), "still_open": digest.still_open_count,
             "acknowledged": len(digest.acknowledged), "missing": list(digest.missing),
+            "nothing_read": digest.nothing_read,
             "by_severity": {s.value: n for s, n in digest.by_severity.items()}}
 
 

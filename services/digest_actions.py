@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from config import Config
-from domain.digest import Acknowledgement, Fix, StoredFinding
+from domain.digest import Acknowledgement, Fix, StoredFinding, button_finding, stored_fix
 from domain.errors import CloudError, UserError
 from services.digest_ports import AuditTrail, DigestStore, Fixes
 
@@ -14,11 +14,8 @@ MAX_ACK_DAYS = 366
 STALE_BUTTON = "That button is out of date; post a fresh digest with `/access digest`."
 
 
-def _fix(kind: str, value: str) -> Fix:
-    try:
-        return Fix.from_button(kind, value)
-    except ValueError:
-        raise UserError(STALE_BUTTON) from None
+NO_SUCH_FIX = ("That button does not match the finding it names, so nothing was changed; use "
+               "the buttons of a fresh digest (`/access digest`).")
 
 
 @dataclass
@@ -32,6 +29,17 @@ class DigestActions:
         if user not in self.config.admins:
             raise UserError(f"Only Gatehouse admins can {doing}; nothing was changed. "
                             "Ask an admin if this needs doing.")
+
+    def target(self, kind: str, value: str) -> Fix:
+        """What a fix button acts on, read from the stored finding it names, never the value."""
+        try:
+            fid, created = button_finding(value)
+        except ValueError:
+            raise UserError(STALE_BUTTON) from None
+        try:
+            return stored_fix(self.finding(fid), kind, created)
+        except ValueError:
+            raise UserError(NO_SUCH_FIX) from None
 
     def finding(self, fid: str) -> StoredFinding:
         found = self.store.finding(str(fid))
@@ -60,7 +68,7 @@ class DigestActions:
     def deactivate_key(self, value: str, user: str, now: datetime) -> str:
         """Deactivate the access key a finding names; its id is looked up now, for that user."""
         self.require_admin(user, "deactivate access keys")
-        target = _fix("deactivate_key", value)
+        target = self.target("deactivate_key", value)
         try:
             key_id, changed = self.fixes.deactivate_key_in_slot(target.user, target.slot,
                                                                 target.key_created)
@@ -78,7 +86,7 @@ class DigestActions:
     def remove_password(self, value: str, user: str, now: datetime) -> str:
         """Remove an IAM user's console password (DeleteLoginProfile), audited."""
         self.require_admin(user, "remove console passwords")
-        name = _fix("remove_password", value).user
+        name = self.target("remove_password", value).user
         try:
             removed = self.fixes.remove_console_password(name)
         except CloudError as error:

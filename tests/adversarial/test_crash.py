@@ -179,7 +179,7 @@ def test_an_extension_held_up_by_a_crash_does_not_revive_an_ended_grant(tmp_path
     first.idle()
     first.command(DEV, f"extend R-{number} 30m more")
     extension = number + 1
-    first.answer(DEV, "asks to extend")
+    first.answer(DEV, "more on R-")
     crash_when(first.gh.grants, "activate")
     with pytest.raises(Crash):
         first.gh.access.approve(extension, LEAD, clock())

@@ -65,7 +65,7 @@ def mixed_run(gh) -> None:
     prod = gh.file(DEV, "request prod-readonly 1h incident")
     approve(gh, prod, PROD_APPROVALS)
     gh.command(DEV, f"extend R-{prod} 30m still on it")
-    gh.answer(DEV, "asks to extend")
+    gh.answer(DEV, "more on R-")
     approve(gh, prod + 1, PROD_APPROVALS)
     gh.file(DEV2, "request sandbox 30m try things")
     gh.command(DEV, "request")

@@ -147,6 +147,24 @@ def test_fix_buttons_deactivate_a_key_and_remove_a_password_for_admins_only(gh):
         (ADMIN, "svc", "deactivate_key"), (ADMIN, "alice", "remove_password")]
 
 
+def test_fix_buttons_act_on_the_stored_finding_and_refuse_forged_values(gh):
+    _, thread = posted_digest(gh)
+    password = button_value(thread, "digest_remove_password", "alice signs in without MFA")
+    message = message_with(thread, password)
+    assert "alice" not in password
+    other = button_value(thread, "digest_acknowledge", "Role open is unused")
+    forged = [("alice", "out of date"), ("svc|1|0", "out of date"),
+              ("0123456789abcdef", "not in any stored digest"),
+              (other, "does not match the finding"), (f"{password}|x", "out of date")]
+    for count, (value, words) in enumerate(forged):
+        gh.client.click(ADMIN, "digest_remove_password", value, message=message)
+        gh.answer(ADMIN, words, after=count + 1)
+    gh.client.click(ADMIN, "digest_deactivate_key", password, message=message)
+    gh.answer(ADMIN, "does not match the finding")
+    gh.iam.get_login_profile(UserName="alice")  # still there
+    assert "digest.fix_applied" not in gh.audit_actions()
+
+
 def test_acknowledged_finding_is_hidden_until_its_date_then_returns(gh):
     _, thread = posted_digest(gh)
     value = button_value(thread, "digest_acknowledge", "Role open is unused")

@@ -91,7 +91,7 @@ def test_extend_command_rules(gatehouse):
     gh.command(DEV, f"extend R-{number} 9h more")
     gh.answer(DEV, "over the limit")
     gh.command(DEV, f"extend R-{number} 30m more")
-    gh.answer(DEV, "asks to extend")
+    gh.answer(DEV, f"30m more on R-{number}")
     gh.command(DEV, f"extend R-{number} 30m again")
     gh.answer(DEV, "already asks to extend")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,8 +13,8 @@ from aws.account_data import AwsAccountData
 from aws.clients import AwsClients
 from aws.fixes import IamFixes
 from config import parse_config
-from domain.digest import Digest
-from domain.hygiene import AccountSnapshot
+from domain.digest import Digest, finding_id
+from domain.hygiene import AccountSnapshot, Finding, Principal, Severity
 from services.digest import DigestService, gatehouse_arns, role_grant_limits
 from services.digest_actions import DigestActions
 from storage.audit import AuditLog
@@ -116,10 +117,16 @@ def test_the_deploy_policy_allows_every_call_the_digest_makes(service, aws):
         client.meta.events.register_first("before-call.*.*", lambda model, prefix=prefix, **_:
                                           calls.add(f"{prefix}:{model.name}"))
     service.config = config(cloudtrail_bucket="trail")
-    service.build(NOW)
+    digest, _ = service.build(NOW)
+    old_key = Finding("user.access_key_too_old", Severity.MEDIUM, "svc: old key 1",
+                      (Principal("user", "svc", "arn:aws:iam::123456789012:user/svc"),), "", "",
+                      "svc", "access_key_1")
+    service.store.save(replace(digest, findings=(*digest.findings, old_key)), trigger="test",
+                       summary={})
     actions = DigestActions(service.config, service.store, service.audit, IamFixes(clients))
-    actions.deactivate_key("svc|1|", "U0ADMIN", NOW)
-    actions.remove_password("alice", "U0ADMIN", NOW)
+    password = next(f for f in digest.fixes.values() if f.kind == "remove_password")
+    actions.deactivate_key(f"{finding_id(old_key.key)}|", "U0ADMIN", NOW)
+    actions.remove_password(password.button_value, "U0ADMIN", NOW)
     policy = json.loads(Path("deploy/iam-policy-digest.json").read_text())
     allowed = {a for s in policy["Statement"] for a in ([s["Action"]] if isinstance(
         s["Action"], str) else s["Action"])}

@@ -47,12 +47,21 @@ def test_the_example_file_is_valid():
                       "approvals_required": "two"}}}, "roles.p.approvals_required:"),
     ({"roles": {"p": {"arn": MINIMAL["roles"]["prod"]["arn"], "max_duration": "1h",
                       "conditions": {"hours": "9-5"}}}}, "roles.p.conditions.hours:"),
+    ({"roles": {"p": {"arn": MINIMAL["roles"]["prod"]["arn"], "max_duration": "1h",
+                      "conditions": {"hours": "08:00-08:00"}}}}, "roles.p.conditions.hours:"),
     ({"keys": {"grace_period": "soon"}}, "keys.grace_period:"),
     ({"digest": {"at": "25:00", "channel": "C0H"}}, "digest.at:"),
 ])
 def test_errors_name_the_key(change, key):
     found = problems({**MINIMAL, **change})
     assert any(p.startswith(key) for p in found), found
+
+
+def test_an_overnight_hours_window_is_accepted():
+    role = {"arn": MINIMAL["roles"]["prod"]["arn"], "max_duration": "1h",
+            "conditions": {"hours": "20:00-08:00"}}
+    hours = parse_config({**MINIMAL, "roles": {"p": role}}).roles["p"].conditions.hours
+    assert (hours.start.hour, hours.end.hour) == (20, 8)
 
 
 def test_missing_required_keys_are_each_named():

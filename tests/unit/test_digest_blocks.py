@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from domain.digest import (
@@ -42,7 +43,9 @@ def test_summary_counts_changes_freshness_and_missing_sources():
     assert "2 open findings" in text and "1 critical" in text and "1 medium" in text
     assert "Missing sources: CloudTrail LookupEvents: AccessDenied" in text
     assert "2 requests" in text and "in the thread" in text
-    assert blocks.summary_text(made).startswith("IAM hygiene digest: 2 open findings")
+    assert blocks.summary_text(made).startswith(
+        "IAM hygiene digest (INCOMPLETE: could not read CloudTrail LookupEvents): 2 open findings")
+    assert "INCOMPLETE" in summary[0]["text"]["text"]
 
 
 def test_details_fit_slack_limits_however_many_and_long_the_findings():
@@ -80,16 +83,19 @@ def test_names_from_aws_are_escaped_and_owners_mentioned():
 
 def test_fix_buttons_carry_ids_and_ask_for_confirmation():
     key, password = finding(1, subject="access_key_2"), finding(2)
-    fixes = {key.key: Fix("deactivate_key", "user1", 2, NOW - timedelta(days=200)),
-             password.key: Fix("remove_password", "user2")}
+    fixes = {key.key: Fix("deactivate_key", "user1", 2, NOW - timedelta(days=200),
+                          finding_id(key.key)),
+             password.key: Fix("remove_password", "user2", fid=finding_id(password.key))}
     made = digest([key, password], fixes=fixes)
     elements = [e for m in blocks.detail_messages(made) for b in m if b["type"] == "actions"
                 for e in b["elements"]]
     by_action = {e["action_id"]: e for e in elements}
     deactivate = by_action[blocks.ACTION_DEACTIVATE_KEY]
-    assert deactivate["value"] == f"user1|2|{int((NOW - timedelta(days=200)).timestamp())}"
+    stamp = int((NOW - timedelta(days=200)).timestamp())
+    assert deactivate["value"] == f"{finding_id(key.key)}|{stamp}"
     assert deactivate["confirm"]["confirm"]["text"] == "Deactivate"
-    assert by_action[blocks.ACTION_REMOVE_PASSWORD]["value"] == "user2"
+    assert "Only Gatehouse admins" in deactivate["confirm"]["text"]["text"]
+    assert by_action[blocks.ACTION_REMOVE_PASSWORD]["value"] == finding_id(password.key)
     assert "confirm" in by_action[blocks.ACTION_REMOVE_PASSWORD]
     acks = [e["value"] for e in elements if e["action_id"] == blocks.ACTION_ACKNOWLEDGE]
     assert acks == [finding_id(key.key), finding_id(password.key)]
@@ -126,3 +132,25 @@ def test_home_section_shows_the_latest_headline():
     text = str(home)
     assert "3 open findings (1 critical, 2 medium)" in text and "<#C0HYGIENE>" in text
     assert "1 new, 2 resolved" in text and "Missing sources: S3: x" in text
+
+
+def test_mrkdwn_marks_in_finding_text_are_kept_as_written():
+    marked = Finding("policy.admin", Severity.HIGH, "Policy grants *:*",
+                     (Principal("user", "ci_bot", ""),), "ci_bot holds full admin (*:*).",
+                     "Replace *:* with the actions ci_bot needs; see ~/notes.")
+    text = blocks.finding_text(marked, digest([marked]))
+    assert "`*:*`" in text and "(`*:*`)." in text and "`ci_bot`" in text
+    assert "`~/notes`." in text
+    assert blocks.literal("a `tick` <b>") == "a 'tick' &lt;b&gt;"
+
+
+def test_a_digest_that_read_nothing_never_looks_clean():
+    made = replace(digest([]), nothing_read=True, missing=("IAM GetCredentialReport: no creds",),
+                   unread=("IAM GetCredentialReport",))
+    summary = str(blocks.summary_blocks(made))
+    assert "NOTHING CHECKED" in summary and "nothing to fix" not in summary.lower()
+    assert "no source could be read" in blocks.summary_text(made)
+    assert "Nothing to fix" not in str(blocks.detail_messages(made))
+    home = str(blocks.home_blocks(NOW, {"open": 0, "nothing_read": True, "missing": ["x: y"]},
+                                  "C0H"))
+    assert "no source could be read" in home

@@ -14,10 +14,12 @@ from domain.digest import (
     PreviousDigest,
     StoredFinding,
     assemble,
+    button_finding,
     check_was_run,
     denied_baseline,
     denied_counts,
     finding_id,
+    stored_fix,
     trend_points,
 )
 from domain.digest_text import render_text, summary_lines
@@ -128,24 +130,41 @@ def test_owners_come_from_the_tag_only_when_it_is_a_slack_user_id():
     assert owners == {"alice": "U0ALICE", "svc": None}
 
 
-def test_fixes_name_the_key_slot_and_creation_time():
+def test_fix_buttons_name_the_stored_finding_which_names_the_user_and_slot():
     digest = digest_of(account())
-    key_fix = digest.fixes[keyed(digest, "user.access_key_too_old").key]
-    assert key_fix == Fix("deactivate_key", "svc", 1, days_ago(200))
-    assert digest.fixes[keyed(digest, "user.console_without_mfa").key] == Fix(
-        "remove_password", "alice")
-    assert Fix.from_button("deactivate_key", key_fix.button_value) == replace(
+    key, password = (keyed(digest, c) for c in ("user.access_key_too_old",
+                                                "user.console_without_mfa"))
+    key_fix = digest.fixes[key.key]
+    assert key_fix == Fix("deactivate_key", "svc", 1, days_ago(200), finding_id(key.key))
+    assert digest.fixes[password.key] == Fix("remove_password", "alice",
+                                             fid=finding_id(password.key))
+    fid, created = button_finding(key_fix.button_value)
+    assert fid == finding_id(key.key) and "svc" not in key_fix.button_value
+    assert stored_fix(stored(key), "deactivate_key", created) == replace(
         key_fix, key_created=days_ago(200).replace(microsecond=0))
-
-
-@pytest.mark.parametrize(("kind", "value"), [
-    ("deactivate_key", "svc|3|0"), ("deactivate_key", "svc|1"), ("deactivate_key", "s v|1|0"),
-    ("deactivate_key", "svc|1|yesterday"), ("remove_password", "alice|1|0"),
-    ("remove_password", ""), ("remove_password", "<!channel>"),
-])
-def test_button_values_that_gatehouse_did_not_write_are_refused(kind, value):
+    assert stored_fix(stored(password), "remove_password") == digest.fixes[password.key]
     with pytest.raises(ValueError):
-        Fix.from_button(kind, value)
+        stored_fix(stored(key), "remove_password")
+    with pytest.raises(ValueError):
+        stored_fix(stored(password), "deactivate_key")
+
+
+def test_a_finding_that_offers_no_fix_gives_none():
+    other = StoredFinding("role.unused|arn:aws:iam::1:role/x", "role.unused", Severity.LOW, "x")
+    two = StoredFinding("user.console_without_mfa|arn:aws:iam::1:user/a+arn:aws:iam::1:user/b",
+                        "user.console_without_mfa", Severity.HIGH, "x")
+    for finding in (other, two):
+        with pytest.raises(ValueError):
+            stored_fix(finding, "remove_password")
+
+
+@pytest.mark.parametrize("value", [
+    "svc|1|0", "svc", "", "<!channel>", "0123456789abcdef|yesterday", "0123456789abcde",
+    "0123456789ABCDEF", "0123456789abcdef|1|2",
+])
+def test_button_values_that_gatehouse_did_not_write_are_refused(value):
+    with pytest.raises(ValueError):
+        button_finding(value)
 
 
 def denied(actor: str, hours: float, code: str = "AccessDenied") -> TrailEvent:

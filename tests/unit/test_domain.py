@@ -116,6 +116,24 @@ def test_business_hours_clip_the_grant_and_refuse_outside():
     assert window_end(NOW, None, paris) is None
 
 
+def test_an_overnight_window_clips_the_grant_at_the_next_mornings_end():
+    paris = ZoneInfo("Europe/Paris")
+    hours = (time(20), time(8))  # 20:00-08:00 Paris
+    evening = datetime(2026, 11, 29, 22, 0, tzinfo=timezone.utc)  # 23:00 in Paris
+    closing = window_end(evening, hours, paris)
+    assert closing == datetime(2026, 11, 30, 7, 0, tzinfo=timezone.utc)  # 08:00 next day
+    assert grant_end(evening, 12 * 3600, closing) == closing
+    assert grant_end(evening, 3600, closing) == datetime(2026, 11, 29, 23, 0, tzinfo=timezone.utc)
+    small_hours = datetime(2026, 11, 30, 1, 30, tzinfo=timezone.utc)  # 02:30 in Paris
+    assert window_end(small_hours, hours, paris) == closing  # 08:00 the same morning
+    at_start = datetime(2026, 11, 29, 19, 0, tzinfo=timezone.utc)  # 20:00 exactly
+    assert window_end(at_start, hours, paris) == closing
+    for outside in (datetime(2026, 11, 30, 7, 0, tzinfo=timezone.utc),  # 08:00: closed
+                    datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)):  # 13:00
+        with pytest.raises(PolicyRefusal, match="between 20:00 and 08:00 \\(overnight\\)"):
+            window_end(outside, hours, paris)
+
+
 FORBIDDEN = {"slack_bolt", "slack_sdk", "boto3", "botocore", "sqlite_utils", "sqlite3",
              "apscheduler", "aws", "storage", "handlers", "services"}
 

@@ -7,7 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from config import parse_config
+from domain.digest import Digest, finding_id
 from domain.errors import UserError
+from domain.hygiene import Finding, Severity
+from domain.hygiene.findings import Principal
 from services.digest import DigestService
 from services.digest_actions import DigestActions
 from storage.audit import AuditLog
@@ -72,15 +75,33 @@ def actions(store, fixes):
     return DigestActions(config(), DigestStore(store), AuditLog(store), fixes)
 
 
+def user_finding(check_id, user, subject):
+    arn = f"arn:aws:iam::123456789012:user/people/{user}"
+    return Finding(check_id, Severity.MEDIUM, f"{user}: {check_id}",
+                   (Principal("user", user, arn),), "detail", "fix", user, subject)
+
+
+def stored_buttons(store):
+    """Keep a digest with a key finding for svc and a password finding for alice; their
+    fix buttons' values."""
+    key = user_finding("user.access_key_too_old", "svc", "access_key_1")
+    password = user_finding("user.console_without_mfa", "alice", "password")
+    digest = Digest(now=NOW, day=NOW.date(), account_id="123456789012",
+                    findings=(key, password))
+    DigestStore(store).save(digest, trigger="test", summary={})
+    return finding_id(key.key), finding_id(password.key)
+
+
 def test_a_fix_is_applied_once_and_audited(store):
     fixes = FakeFixes()
     fixes.active[("svc", 1)] = "AKIASVC1"
     acting = actions(store, fixes)
-    assert acting.deactivate_key("svc|1|", ADMIN, NOW).startswith("Deactivated access key")
-    assert "already inactive" in acting.deactivate_key("svc|1|", ADMIN, NOW)
+    key, password = stored_buttons(store)
+    assert acting.deactivate_key(f"{key}|", ADMIN, NOW).startswith("Deactivated access key")
+    assert "already inactive" in acting.deactivate_key(f"{key}|", ADMIN, NOW)
     fixes.passwords.add("alice")
-    assert acting.remove_password("alice", ADMIN, NOW).startswith("Removed the console")
-    assert "no console password" in acting.remove_password("alice", ADMIN, NOW)
+    assert acting.remove_password(password, ADMIN, NOW).startswith("Removed the console")
+    assert "no console password" in acting.remove_password(password, ADMIN, NOW)
     assert [e.action for e in AuditLog(store).entries()] == ["digest.fix_applied"] * 2
 
 
@@ -88,12 +109,19 @@ def test_a_refused_fix_or_a_non_admin_changes_nothing(store):
     fixes = FakeFixes()
     fixes.refuse = True
     acting = actions(store, fixes)
+    key, password = stored_buttons(store)
     with pytest.raises(UserError, match="Could not deactivate the key: AWS refused"):
-        acting.deactivate_key("svc|1|", ADMIN, NOW)
+        acting.deactivate_key(f"{key}|", ADMIN, NOW)
     with pytest.raises(UserError, match="Only Gatehouse admins"):
-        acting.remove_password("alice", DEV, NOW)
+        acting.remove_password(password, DEV, NOW)
     with pytest.raises(UserError, match="out of date"):
         acting.deactivate_key("not a value|9", ADMIN, NOW)
+    with pytest.raises(UserError, match="out of date"):
+        acting.deactivate_key("svc|1|", ADMIN, NOW)
+    with pytest.raises(UserError, match="does not match the finding"):
+        acting.remove_password(key, ADMIN, NOW)
+    with pytest.raises(UserError, match="not in any stored digest"):
+        acting.remove_password("0123456789abcdef", ADMIN, NOW)
     assert list(AuditLog(store).entries()) == []
 
 
