@@ -209,7 +209,7 @@ def fix_for(finding: Finding, snapshot: AccountSnapshot) -> Fix | None:
         return None
     report = snapshot.credential_report
     row = next((r for r in report.users if r.user == user), None) if report else None
-    created = row.access_keys()[slot - 1].last_rotated if row else None
+    created = row.access_keys()[slot - 1].key.created if row else None
     return Fix("deactivate_key", user, slot, created)
 
 
