@@ -22,7 +22,7 @@ from domain.hygiene.model import (
     CredentialReportRow,
     IamGroup,
     IamRole,
-    IamUser,
+    IamUserDetail,
     InlinePolicy,
     ManagedPolicy,
     PasswordPolicy,
@@ -119,13 +119,14 @@ def _boundary(detail: dict[str, Any]) -> str | None:
     return (detail.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn") or None
 
 
-def _user(detail: dict[str, Any]) -> IamUser:
-    return IamUser(
-        name=detail["UserName"], arn=detail["Arn"], path=detail.get("Path", "/"),
-        created=_aware(detail.get("CreateDate")), groups=tuple(detail.get("GroupList", [])),
+def _user(detail: dict[str, Any]) -> IamUserDetail:
+    return IamUserDetail(
+        name=detail["UserName"], arn=detail["Arn"], user_id=detail.get("UserId", ""),
+        created=_aware(detail.get("CreateDate")), tags=_tags(detail.get("Tags", [])),
+        path=detail.get("Path", "/"), groups=tuple(detail.get("GroupList", [])),
         attached_policies=_attached(detail.get("AttachedManagedPolicies", [])),
         inline_policies=_inline(detail.get("UserPolicyList", [])),
-        tags=_tags(detail.get("Tags", [])), permissions_boundary=_boundary(detail),
+        permissions_boundary=_boundary(detail),
     )
 
 

@@ -229,7 +229,7 @@ def fix_for(finding: Finding, snapshot: AccountSnapshot) -> Fix | None:
         return Fix(kind, user, fid=finding_id(finding.key))
     slot, report = KEY_SLOTS[finding.subject], snapshot.credential_report
     row = next((r for r in report.users if r.user == user), None) if report else None
-    created = row.access_keys()[slot - 1].last_rotated if row else None
+    created = row.access_keys()[slot - 1].key.created if row else None
     return Fix(kind, user, slot, created, finding_id(finding.key))
 
 

@@ -28,20 +28,28 @@ class IamUser:
         return self.user_id or self.name
 
 
+ACTIVE, INACTIVE = "Active", "Inactive"  # an access key's status, as IAM spells it
+
+
 @dataclass(frozen=True)
 class AccessKey:
-    """One access key of a user and when it was last used (None: never, as far as AWS knows)."""
+    """One access key of a user and when it was last used (None: never, as far as AWS knows).
 
-    key_id: str
+    Read from ListAccessKeys every field is known. Read from the credential report, which
+    names no key, `key_id` is None; `created` is the report's last_rotated, None (N/A) for a
+    slot that never held a key.
+    """
+
+    key_id: str | None
     status: str
-    created: datetime
+    created: datetime | None
     last_used: datetime | None = None
     last_used_service: str | None = None
     last_used_region: str | None = None
 
     @property
     def is_active(self) -> bool:
-        return self.status == "Active"
+        return self.status == ACTIVE
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ from domain.hygiene.findings import CheckContext, Finding, Principal, Severity, 
 from domain.hygiene.model import (
     ROOT_USER,
     TRAIL_WINDOW,
-    AccessKeySlot,
     AccountSnapshot,
     AccountSummary,
     AttachedPolicy,
@@ -15,11 +14,12 @@ from domain.hygiene.model import (
     CredentialReportRow,
     IamGroup,
     IamRole,
-    IamUser,
+    IamUserDetail,
     InlinePolicy,
     ManagedPolicy,
     MissingSource,
     PasswordPolicy,
+    ReportedKey,
     ServiceLastAccess,
     ServiceUse,
     TrailEvent,
@@ -27,10 +27,10 @@ from domain.hygiene.model import (
 )
 
 __all__ = [
-    "BASELINE_DAYS", "ROOT_USER", "TRAIL_WINDOW", "AccessKeySlot", "AccountSnapshot",
+    "BASELINE_DAYS", "ROOT_USER", "TRAIL_WINDOW", "AccountSnapshot",
     "AccountSummary", "AttachedPolicy", "AuthorizationDetails", "CheckContext",
-    "CredentialReport", "CredentialReportRow", "Finding", "IamGroup", "IamRole", "IamUser",
-    "InlinePolicy", "ManagedPolicy", "MissingSource", "PasswordPolicy", "Principal",
-    "ServiceLastAccess", "ServiceUse", "Severity", "Thresholds", "TrailEvent", "moment",
-    "run_checks",
+    "CredentialReport", "CredentialReportRow", "Finding", "IamGroup", "IamRole",
+    "IamUserDetail", "InlinePolicy", "ManagedPolicy", "MissingSource", "PasswordPolicy",
+    "Principal", "ReportedKey", "ServiceLastAccess", "ServiceUse", "Severity", "Thresholds",
+    "TrailEvent", "moment", "run_checks",
 ]

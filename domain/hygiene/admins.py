@@ -90,7 +90,7 @@ def check_admins_without_mfa(context: CheckContext) -> list[Finding]:
     for admin in (a for a in context.admins if a.kind == "user" and a.name in rows):
         row = rows[admin.name]
         ways = ["a console password"] if row.password_enabled else []
-        ways += [f"active {key.label}" for key in row.access_keys() if key.active]
+        ways += [f"active {slot.label}" for slot in row.access_keys() if slot.key.is_active]
         if row.mfa_active or not ways:
             continue
         findings.append(Finding(

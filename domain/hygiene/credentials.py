@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from domain.hygiene.findings import CheckContext, Finding, Principal, Severity, Thresholds
-from domain.hygiene.model import AccessKeySlot, CredentialReportRow, PasswordPolicy, moment
+from domain.hygiene.model import CredentialReportRow, PasswordPolicy, ReportedKey, moment
 
 
 def _age_days(now: datetime, then: datetime) -> int:
@@ -51,7 +51,7 @@ def check_root_access_keys(context: CheckContext) -> list[Finding]:
     if root is None and summary is None:
         return []
     present = (
-        any(key.active for key in root.access_keys()) if root is not None
+        any(slot.key.is_active for slot in root.access_keys()) if root is not None
         else summary.root_access_keys_present
     )
     if not present:
@@ -69,7 +69,7 @@ def check_root_recent_use(context: CheckContext) -> list[Finding]:
         return []
     since = context.now - timedelta(days=1)
     uses = [("password", root.password_last_used)]
-    uses += [(key.label, key.last_used) for key in root.access_keys()]
+    uses += [(slot.label, slot.key.last_used) for slot in root.access_keys()]
     recent = [f"{what} at {moment(when)}"
               for what, when in uses if when and when >= since]
     if not recent:
@@ -182,42 +182,43 @@ def check_unused_credentials(context: CheckContext) -> list[Finding]:
             findings.append(_unused_finding(
                 row, "password", "password", why, "Remove the console password: "
                 f"aws iam delete-login-profile --user-name {row.user}"))
-        for key in (k for k in row.access_keys() if k.active):
-            why = idle_reason(now, key.last_used, key.last_rotated, limit)
+        for slot in (s for s in row.access_keys() if s.key.is_active):
+            why = idle_reason(now, slot.key.last_used, slot.key.created, limit)
             if why:
                 findings.append(_unused_finding(
-                    row, key.name, key.label, why, "Deactivate, then delete the key: aws iam "
+                    row, slot.name, slot.label, why, "Deactivate, then delete the key: aws iam "
                     f"update-access-key --user-name {row.user} --access-key-id <id> "
                     "--status Inactive"))
     return findings
 
 
 def _key_age_finding(
-    row: CredentialReportRow, key: AccessKeySlot, now: datetime, t: Thresholds
+    row: CredentialReportRow, slot: ReportedKey, now: datetime, t: Thresholds
 ) -> Finding | None:
-    if key.last_rotated is None:
+    created = slot.key.created
+    if created is None:
         return None
-    age = _age_days(now, key.last_rotated)
+    age = _age_days(now, created)
     rotate = f"Rotate it: /access rotate-key (as {row.user}'s owner)."
     if age > t.key_max_age_days:
         return Finding("user.access_key_too_old", Severity.MEDIUM,
-                       f"{row.user}: {key.label} is {age} days old", (_user(row),),
-                       f"Created {key.last_rotated:%Y-%m-%d}; the limit is {t.key_max_age_days} "
-                       "days.", rotate, iam_user_name=row.user, subject=key.name)
+                       f"{row.user}: {slot.label} is {age} days old", (_user(row),),
+                       f"Created {created:%Y-%m-%d}; the limit is {t.key_max_age_days} "
+                       "days.", rotate, iam_user_name=row.user, subject=slot.name)
     if age >= t.key_max_age_days - t.key_expiry_warning_days:
         left = t.key_max_age_days - age
         return Finding("user.access_key_expiring", Severity.LOW,
-                       f"{row.user}: {key.label} reaches the age limit in {left} days",
-                       (_user(row),), f"Created {key.last_rotated:%Y-%m-%d}; the limit is "
+                       f"{row.user}: {slot.label} reaches the age limit in {left} days",
+                       (_user(row),), f"Created {created:%Y-%m-%d}; the limit is "
                        f"{t.key_max_age_days} days.", rotate, iam_user_name=row.user,
-                       subject=key.name)
+                       subject=slot.name)
     return None
 
 
 def check_access_key_age(context: CheckContext) -> list[Finding]:
     findings = (
-        _key_age_finding(row, key, context.now, context.thresholds)
-        for row in _user_rows(context) for key in row.access_keys() if key.active
+        _key_age_finding(row, slot, context.now, context.thresholds)
+        for row in _user_rows(context) for slot in row.access_keys() if slot.key.is_active
     )
     return [finding for finding in findings if finding is not None]
 
@@ -234,22 +235,23 @@ def check_two_active_keys(context: CheckContext) -> list[Finding]:
 def check_root_key_age_and_use(context: CheckContext) -> list[Finding]:
     """Root's own keys judged like any user's: too old, or unused."""
     root, t, findings = _root_row(context), context.thresholds, []
-    for key in (k for k in (root.access_keys() if root else ()) if k.active):
-        age = _age_days(context.now, key.last_rotated) if key.last_rotated else None
+    for slot in (s for s in (root.access_keys() if root else ()) if s.key.is_active):
+        created = slot.key.created
+        age = _age_days(context.now, created) if created else None
         if age is not None and age > t.key_max_age_days:
             findings.append(Finding(
                 "root.access_key_too_old", Severity.CRITICAL,
-                f"Root user's access key {key.slot} is {age} days old", (_root(context),),
-                f"Created {key.last_rotated:%Y-%m-%d}; the limit is {t.key_max_age_days} days.",
+                f"Root user's access key {slot.slot} is {age} days old", (_root(context),),
+                f"Created {created:%Y-%m-%d}; the limit is {t.key_max_age_days} days.",
                 "Delete root's access keys (sign in as root > Security credentials); "
-                "automation belongs on IAM roles.", subject=key.name))
-        why = idle_reason(context.now, key.last_used, key.last_rotated, t.unused_after_days)
+                "automation belongs on IAM roles.", subject=slot.name))
+        why = idle_reason(context.now, slot.key.last_used, created, t.unused_after_days)
         if why:
             findings.append(Finding(
                 "root.unused_access_key", Severity.HIGH,
-                f"Root user's access key {key.slot} is unused", (_root(context),),
-                f"Root's access key {key.slot} was {why}: nothing needs it.",
-                "Delete it now (sign in as root > Security credentials).", subject=key.name))
+                f"Root user's access key {slot.slot} is unused", (_root(context),),
+                f"Root's access key {slot.slot} was {why}: nothing needs it.",
+                "Delete it now (sign in as root > Security credentials).", subject=slot.name))
     return findings
 
 

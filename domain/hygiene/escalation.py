@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from domain.hygiene.findings import CheckContext, Finding, Principal, Severity
 from domain.hygiene.model import IamRole
 from domain.hygiene.principals import PrincipalPolicies
-from domain.hygiene.statements import Grant
+from domain.hygiene.statements import Allowance
 from domain.hygiene.trust import humans_can_assume
 
 OTHER = "gatehouse-probe-other"  # a name no policy spells out, so only wildcards match it
@@ -94,12 +94,13 @@ def _probes(principal: PrincipalPolicies, need: Need, account: str) -> list[str 
     return probes
 
 
-def _grant(principal: PrincipalPolicies, need: Need, account: str) -> Grant | None:
+def _grant(principal: PrincipalPolicies, need: Need, account: str) -> Allowance | None:
     grants = (principal.allows(need.action, probe) for probe in _probes(principal, need, account))
     return next((grant for grant in grants if grant), None)
 
 
-def route_grants(principal: PrincipalPolicies, route: Route, account: str) -> list[Grant] | None:
+def route_grants(principal: PrincipalPolicies, route: Route,
+                 account: str) -> list[Allowance] | None:
     """The grants that open `route` for `principal`, or None when one need is not allowed."""
     grants = []
     for need in route.needs:
@@ -110,7 +111,7 @@ def route_grants(principal: PrincipalPolicies, route: Route, account: str) -> li
     return grants
 
 
-def _in_words(route: Route, grants: list[Grant]) -> str:
+def _in_words(route: Route, grants: list[Allowance]) -> str:
     how = ", ".join(dict.fromkeys(g.source for g in grants))
     actions = " + ".join(need.action for need in route.needs)
     caveat = " (under a condition)" if any(g.conditional for g in grants) else ""

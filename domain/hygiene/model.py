@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from domain.iam import ACTIVE, INACTIVE, AccessKey, IamUser
+
 ROOT_USER = "<root_account>"
 SERVICE_LINKED_ROLE_PATH = "/aws-service-role/"
 TRAIL_WINDOW = timedelta(hours=24)
@@ -55,24 +57,33 @@ class CredentialReportRow:
     def is_root(self) -> bool:
         return self.user == ROOT_USER
 
-    def access_keys(self) -> list[AccessKeySlot]:
+    def access_keys(self) -> list[ReportedKey]:
         """Both key slots of the row, active or not."""
         return [
-            AccessKeySlot(1, self.access_key_1_active, self.access_key_1_last_rotated,
-                          self.access_key_1_last_used_date),
-            AccessKeySlot(2, self.access_key_2_active, self.access_key_2_last_rotated,
-                          self.access_key_2_last_used_date),
+            ReportedKey(1, _reported_key(
+                self.access_key_1_active, self.access_key_1_last_rotated,
+                self.access_key_1_last_used_date, self.access_key_1_last_used_service,
+                self.access_key_1_last_used_region)),
+            ReportedKey(2, _reported_key(
+                self.access_key_2_active, self.access_key_2_last_rotated,
+                self.access_key_2_last_used_date, self.access_key_2_last_used_service,
+                self.access_key_2_last_used_region)),
         ]
 
 
+def _reported_key(active: bool, last_rotated: datetime | None, last_used: datetime | None,
+                  service: str | None, region: str | None) -> AccessKey:
+    """A slot's columns as the shared access-key model; the report names no key id."""
+    return AccessKey(key_id=None, status=ACTIVE if active else INACTIVE, created=last_rotated,
+                     last_used=last_used, last_used_service=service, last_used_region=region)
+
+
 @dataclass(frozen=True)
-class AccessKeySlot:
-    """An access key as the credential report shows it; `last_rotated` is its creation."""
+class ReportedKey:
+    """An access key as the credential report shows it: its slot (1 or 2) beside the key."""
 
     slot: int
-    active: bool
-    last_rotated: datetime | None
-    last_used: datetime | None
+    key: AccessKey
 
     @property
     def name(self) -> str:
@@ -112,15 +123,13 @@ class InlinePolicy:
 
 
 @dataclass(frozen=True)
-class IamUser:
-    name: str
-    arn: str
-    path: str
-    created: datetime | None
+class IamUserDetail(IamUser):
+    """The shared IAM user as GetAccountAuthorizationDetails shows it: path, groups, policies."""
+
+    path: str = "/"
     groups: tuple[str, ...] = ()
     attached_policies: tuple[AttachedPolicy, ...] = ()
     inline_policies: tuple[InlinePolicy, ...] = ()
-    tags: Mapping[str, str] = field(default_factory=dict)
     permissions_boundary: str | None = None
 
 
@@ -171,7 +180,7 @@ class ManagedPolicy:
 
 @dataclass(frozen=True)
 class AuthorizationDetails:
-    users: tuple[IamUser, ...] = ()
+    users: tuple[IamUserDetail, ...] = ()
     groups: tuple[IamGroup, ...] = ()
     roles: tuple[IamRole, ...] = ()
     policies: tuple[ManagedPolicy, ...] = ()

@@ -10,7 +10,7 @@ from domain.hygiene.model import AttachedPolicy, AuthorizationDetails, InlinePol
 from domain.hygiene.statements import (
     ADMIN_DOCUMENT,
     AWS_ADMIN_POLICY_ARN,
-    Grant,
+    Allowance,
     Statement,
     decide,
     grants_full_admin,
@@ -42,7 +42,7 @@ class PrincipalPolicies:
     def is_admin(self) -> bool:
         return bool(self.admin_ways)
 
-    def allows(self, action: str, resource: str | None) -> Grant | None:
+    def allows(self, action: str, resource: str | None) -> Allowance | None:
         """The grant of `action` on `resource` (None: on some resource), within the boundary."""
         self_name = self.name if self.kind == "user" else None
         grant = decide(self.statements, action, resource, self_name)

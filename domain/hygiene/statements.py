@@ -89,7 +89,7 @@ def parse(document: dict[str, Any], source: str) -> tuple[Statement, ...]:
 
 
 @dataclass(frozen=True)
-class Grant:
+class Allowance:
     """Why an action is allowed: the policy that allows it, and whether only under a condition."""
 
     source: str
@@ -97,7 +97,7 @@ class Grant:
 
 
 def decide(statements: tuple[Statement, ...], action: str, resource: str | None,
-           self_name: str | None = None) -> Grant | None:
+           self_name: str | None = None) -> Allowance | None:
     """The Allow that grants `action` on `resource`, or None when none does or a Deny wins.
 
     A Deny under a condition may not apply, so only an unconditional Deny refuses.
@@ -110,7 +110,7 @@ def decide(statements: tuple[Statement, ...], action: str, resource: str | None,
         if statement.effect == "Deny" and not statement.conditional:
             return None
         if statement.effect == "Allow" and (grant is None or grant.conditional):
-            grant = Grant(statement.source, statement.conditional)
+            grant = Allowance(statement.source, statement.conditional)
     return grant
 
 

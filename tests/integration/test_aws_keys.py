@@ -15,8 +15,7 @@ from aws.access_keys import (
     users_by_tag,
 )
 from aws.errors import AwsError
-from domain.iam import AccessKey as AccessKeyInfo
-from domain.iam import NewAccessKey
+from domain.iam import AccessKey, NewAccessKey
 
 TAG = "slack-user-id"
 
@@ -92,7 +91,7 @@ def test_key_lifecycle_create_list_deactivate_delete(aws):
     assert new_key.secret_access_key not in str(new_key)
     assert new_key.created.tzinfo == UTC
     (listed,) = list_keys(iam, "ana")
-    assert isinstance(listed, AccessKeyInfo)
+    assert isinstance(listed, AccessKey)
     assert (listed.key_id, listed.status, listed.is_active) == (new_key.key_id, "Active", True)
     assert (listed.last_used, listed.last_used_service, listed.last_used_region) == (None,) * 3
 

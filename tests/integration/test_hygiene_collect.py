@@ -14,6 +14,7 @@ from aws.cloudtrail import RateLimiter
 from aws.collect import collect_snapshot
 from aws.hygiene import fetch_credential_report, fetch_service_last_accessed
 from domain.hygiene import Severity, Thresholds, run_checks
+from domain.iam import AccessKey, IamUser
 from tests.digest_seed import answer_last_accessed
 
 ACCOUNT = "123456789012"
@@ -97,6 +98,12 @@ def test_collects_every_iam_source_and_names_the_missing_one(aws, cloudtrail_den
     assert rows["svc"].access_key_1_last_rotated.tzinfo is not None
     assert rows["svc"].access_key_1_last_used_date is None
     assert rows["svc"].access_key_1_last_used_service is None
+    svc_key = rows["svc"].access_keys()[0].key  # the shared access-key model, no key id
+    assert isinstance(svc_key, AccessKey) and svc_key.key_id is None and svc_key.is_active
+    assert svc_key.created == rows["svc"].access_key_1_last_rotated
+    users = {user.name: user for user in snapshot.authorization.users}
+    assert isinstance(users["carol"], IamUser) and users["carol"].user_id
+    assert users["carol"].same_user == users["carol"].user_id
     roles = {role.name: role for role in snapshot.authorization.roles}
     assert roles["open"].max_session_duration == 43200 and roles["open"].last_used is None
     policy = {p.name: p for p in snapshot.authorization.policies}["FullAdmin"]

@@ -13,7 +13,7 @@ from domain.hygiene import (
     CredentialReportRow,
     Finding,
     IamRole,
-    IamUser,
+    IamUserDetail,
     Thresholds,
     run_checks,
 )
@@ -51,9 +51,9 @@ def root_row(**changes) -> CredentialReportRow:
                       **changes)
 
 
-def user(name: str, **changes) -> IamUser:
+def user(name: str, **changes) -> IamUserDetail:
     created = changes.pop("created", days_ago(400))
-    return IamUser(name, f"arn:aws:iam::{ACCOUNT}:user/{name}", "/", created, **changes)
+    return IamUserDetail(name, f"arn:aws:iam::{ACCOUNT}:user/{name}", created=created, **changes)
 
 
 def role(name: str, trust: dict | None = None, **changes) -> IamRole:

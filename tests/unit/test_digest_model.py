@@ -31,6 +31,7 @@ from domain.hygiene import (
     TrailEvent,
     run_checks,
 )
+from domain.iam import AccessKey, IamUser
 from tests.unit.hygiene_builders import ACCOUNT, NOW, days_ago, report_row, snapshot, user
 
 TODAY = NOW.date()
@@ -197,3 +198,20 @@ def test_nothing_to_fix():
     digest = digest_of(snapshot([report_row("ok")]))
     assert digest.findings == () and "Nothing to fix today." in render_text(digest)
     assert date(2026, 6, 1) == digest.day and digest.now == datetime(2026, 6, 1, 12, tzinfo=UTC)
+
+
+def test_credential_report_keys_are_the_shared_access_key_model():
+    row = report_row("svc", access_key_2_active=True, access_key_2_last_rotated=days_ago(30),
+                     access_key_2_last_used_date=days_ago(2),
+                     access_key_2_last_used_service="s3", access_key_2_last_used_region="eu-west-1")
+    empty, second = row.access_keys()
+    assert (empty.slot, empty.name, empty.key.is_active, empty.key.created) == \
+        (1, "access_key_1", False, None)
+    assert (second.slot, second.label) == (2, "access key 2")
+    assert second.key == AccessKey(None, "Active", days_ago(30), days_ago(2), "s3", "eu-west-1")
+
+
+def test_the_digest_user_is_the_shared_iam_user_with_its_policies():
+    detail = user("carol", user_id="AIDACAROL", tags={"team": "infra"}, groups=("admins",))
+    assert isinstance(detail, IamUser) and detail.same_user == "AIDACAROL"
+    assert (detail.tags, detail.groups, detail.path) == ({"team": "infra"}, ("admins",), "/")
