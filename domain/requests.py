@@ -142,6 +142,8 @@ class Grant:
     dm_ts: str | None = None
     ended_at: datetime | None = None
     end_status: Status | None = None
+    warning_channel: str | None = None  # the pre-expiry warning DM, once sent
+    warning_ts: str | None = None
 
     @property
     def is_live(self) -> bool:

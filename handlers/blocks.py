@@ -201,6 +201,11 @@ def expiry_warning(grant: Grant, minutes: int) -> list[Block]:
     ]
 
 
+def expiry_warning_settled(text: str) -> list[Block]:
+    """The warning once the grant was extended or ended: its Extend button goes."""
+    return [section(text)]
+
+
 def reminder_text(request: AccessRequest, waiting: list[str]) -> str:
     who = " ".join(f"<@{u}>" for u in waiting) or "Admins"
     return f"{who}: {request.label} is still waiting for a decision."

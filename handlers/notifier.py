@@ -90,10 +90,14 @@ class SlackNotifier:
                                 text=f"{request.label}: access {ended}",
                                 blocks=blocks.credentials_removed(request, grant, ended))
 
-    def warn_expiry(self, grant: Grant, request: AccessRequest) -> None:
+    def warn_expiry(self, grant: Grant, request: AccessRequest) -> tuple[str, str]:
         minutes = max(1, self.config.requests.warn_before_expiry // 60)
-        self.dm(grant.requester, f"Your access to {grant.role} ends in {minutes} minutes",
-                blocks.expiry_warning(grant, minutes))
+        return self.dm(grant.requester, f"Your access to {grant.role} ends in {minutes} minutes",
+                       blocks.expiry_warning(grant, minutes))
+
+    def settle_expiry_warning(self, grant: Grant, text: str) -> None:
+        self.client.chat_update(channel=grant.warning_channel, ts=grant.warning_ts, text=text,
+                                blocks=blocks.expiry_warning_settled(text))
 
     # --- look-ups -------------------------------------------------------------------------
 

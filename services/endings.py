@@ -69,7 +69,23 @@ class GrantEndings:
         if status is Status.REVOKED and actor != grant.requester:
             self.slack.dm(grant.requester, f"Your access to {grant.role} ({first.label}) "
                                                f"was {ended}.")
+        self.settle_warning(grant.id, f":lock: Your access to *{grant.role}* ({first.label}) "
+                                      f"{ended}.")
         self.slack.home_changed({grant.requester})
+
+    def settle_warning(self, grant_id: int, text: str) -> None:
+        """The pre-expiry warning, if one was sent, says what happened instead of offering
+        Extend; a Slack failure only leaves the old words (an Extend click is refused)."""
+        grant = self.requests.grant(grant_id)
+        if grant is None or not grant.warning_ts:
+            return
+        try:
+            self.slack.settle_expiry_warning(grant, text)
+        except Exception as exc:  # cosmetic: the button is refused on click anyway
+            log.warning("could not update the expiry warning",
+                        extra={"grant": grant_id, "error": str(exc)})
+            return
+        self.requests.update_grant(grant_id, warning_channel=None, warning_ts=None)
 
     def scrub_if_ended(self, grant_id: int, now: datetime) -> None:
         """A revoke that landed while the DM was on its way found nothing to scrub: do it now."""

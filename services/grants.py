@@ -189,6 +189,9 @@ class GrantService:
                                        f"{now_label(ends)}.")
         self.slack.thread(parent, f"Extended by {request.label} until {now_label(ends)}.")
         self._tell_extended(parent, request, grant, ends)
+        self.endings.settle_warning(grant.id, f":white_check_mark: Your access to *{grant.role}* "
+                                              f"({parent.label}) was extended by "
+                                              f"{request.label}; it now ends at {now_label(ends)}.")
         self.slack.refresh_request(self._request(request.id),
                                        self.requests.approvers_of(request.id))
         self.slack.home_changed({request.requester})

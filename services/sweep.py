@@ -115,7 +115,8 @@ class AccessJobs:
         grant = self.requests.grant(job.grant_id)
         if grant is None or not grant.is_live or grant.ends_at <= now:
             return
-        self.slack.warn_expiry(grant, self._request(grant.request_id))
+        channel, ts = self.slack.warn_expiry(grant, self._request(grant.request_id))
+        self.requests.update_grant(grant.id, warning_channel=channel, warning_ts=ts)
 
     def check_delivery(self, job: Job, now: datetime) -> None:
         """A grant whose credentials never reached the requester is closed and denied."""

@@ -37,6 +37,7 @@ def _grant(row: dict[str, Any]) -> Grant:
         session_name=row["session_name"], delivered=bool(row["delivered"]),
         dm_channel=row["dm_channel"], dm_ts=row["dm_ts"], ended_at=from_iso(row["ended_at"]),
         end_status=Status(row["end_status"]) if row["end_status"] else None,
+        warning_channel=row.get("warning_channel"), warning_ts=row.get("warning_ts"),
     )
 
 

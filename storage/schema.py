@@ -50,6 +50,12 @@ def _rotation_warning_columns(db: Database) -> None:
         rotations.add_column(column, str)
 
 
+def _grant_warning_columns(db: Database) -> None:
+    grants = db.table("grants")
+    for column in ("warning_channel", "warning_ts"):
+        grants.add_column(column, str)
+
+
 MIGRATIONS: list[tuple[str, list[Step]]] = [
     ("001-requests-grants-jobs-audit", [
         """CREATE TABLE requests (
@@ -207,4 +213,6 @@ MIGRATIONS: list[tuple[str, list[Step]]] = [
            WHERE status = 'pending'""",
         _rotation_warning_columns,
     ]),
+    # The pre-expiry warning DM, so its Extend button goes once the grant moves on.
+    ("006-grant-warning", [_grant_warning_columns]),
 ]

@@ -192,8 +192,12 @@ class FakeSlack:
         self._check("scrub")
         self.dms[grant.dm_ts] = f"{request.label}: access {ended}"
 
-    def warn_expiry(self, grant: Grant, request: AccessRequest) -> None:
-        self.dm(grant.requester, f"{request.label} ends soon")
+    def warn_expiry(self, grant: Grant, request: AccessRequest) -> tuple[str, str]:
+        return self.dm(grant.requester, f"{request.label} ends soon")
+
+    def settle_expiry_warning(self, grant: Grant, text: str) -> None:
+        self._check("settle_warning")
+        self.dms[grant.warning_ts or ""] = text
 
     def remind(self, request: AccessRequest, approvers: list[str]) -> None:
         self.thread(request, "reminder")

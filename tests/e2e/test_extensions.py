@@ -49,7 +49,7 @@ def test_an_approved_extension_posts_a_new_dm_line_with_the_new_end(gatehouse):
     approve(gh, number)
     gh.clock.advance(minutes=40)
     gh.command(DEV, f"extend R-{number} 30m more")
-    gh.answer(DEV, "asks to extend")
+    gh.answer(DEV, f"more on R-{number}")
     approve(gh, number + 1)
     ends = gh.runtime.requests.grant(gh.runtime.requests.get(number).grant_id).ends_at
     last = gh.dms(DEV)[-1].text
