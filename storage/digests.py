@@ -62,7 +62,7 @@ class DigestStore:
             digest_id = self.store.insert("digests", {
                 "created_at": to_iso(digest.now), "day": digest.day.isoformat(),
                 "account_id": digest.account_id or "", "trigger": trigger,
-                "open_count": len(digest.findings),
+                "open_count": len(digest.findings), "nothing_read": int(digest.nothing_read),
                 "summary": json.dumps(summary, sort_keys=True),
                 "denied": json.dumps(dict(digest.denied_counts), sort_keys=True)})
             seen = [(f, False) for f in digest.findings]
@@ -83,8 +83,9 @@ class DigestStore:
 
     def previous(self, before: datetime) -> PreviousDigest | None:
         """The last digest posted before `before`, with its findings."""
-        row = self.store.first("digests", "created_at <= ? AND message_ts IS NOT NULL",
-                               [to_iso(before)], order_by="id DESC")
+        row = self.store.first(
+            "digests", "created_at <= ? AND message_ts IS NOT NULL AND nothing_read = 0",
+            [to_iso(before)], order_by="id DESC")
         if row is None:
             return None
         rows = self.store.rows("digest_findings", "digest_id = ?", [row["id"]], order_by="key")
@@ -94,7 +95,8 @@ class DigestStore:
         # SQL: a grouped join, one row per day, that rows_where cannot express.
         return self.store.query(
             "SELECT d.* FROM digests d JOIN (SELECT day, MAX(id) AS id FROM digests"
-            " WHERE day >= ? AND day <= ? GROUP BY day) last ON last.id = d.id ORDER BY d.day",
+            " WHERE day >= ? AND day <= ? AND nothing_read = 0 GROUP BY day) last"
+            " ON last.id = d.id ORDER BY d.day",
             (since.isoformat(), until.isoformat()))
 
     def open_counts(self, since: date, until: date) -> dict[date, int]:

@@ -215,4 +215,9 @@ MIGRATIONS: list[tuple[str, list[Step]]] = [
     ]),
     # The pre-expiry warning DM, so its Extend button goes once the grant moves on.
     ("006-grant-warning", [_grant_warning_columns]),
+    # A digest that could read no source is kept (it was posted) but is no baseline: neither
+    # "new since yesterday" nor the trend compares with it.
+    ("007-digest-nothing-read", [
+        "ALTER TABLE digests ADD COLUMN nothing_read INTEGER NOT NULL DEFAULT 0",
+    ]),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -112,3 +113,20 @@ def test_gatehouse_activity_over_the_last_day(store):
     assert activity == GatehouseActivity(requests=5, approvals=3, denials=1, grants=2,
                                          median_approval_seconds=1200.0, active_grants=2,
                                          pending=1)
+
+
+def test_a_digest_that_read_nothing_is_no_baseline(store):
+    """Yesterday's digest could read no source: today compares with the one before, and the
+    trend shows no false zero."""
+    digests = DigestStore(store)
+    good = digests.save(digest(NOW - timedelta(days=2), [finding("old")]), trigger="daily",
+                        summary={})
+    digests.set_message(good, "C0HYGIENE", "1.0")
+    blind = replace(digest(NOW - timedelta(days=1), []), nothing_read=True)
+    blind_id = digests.save(blind, trigger="daily", summary={})
+    digests.set_message(blind_id, "C0HYGIENE", "2.0")
+    previous = digests.previous(NOW)
+    assert previous is not None and [f.key for f in previous.findings] == [finding("old").key]
+    today = NOW.date()
+    assert digests.open_counts(today - timedelta(days=30), today) == {
+        today - timedelta(days=2): 1}
