@@ -215,3 +215,44 @@ class FakeSlack:
 def access_job_table(access: Any) -> dict[JobKind, Callable[..., None]]:
     """The access flow's part of `wiring.job_table`, for tests that build no key rotation."""
     return {kind: getattr(access, kind.value) for kind in JobKind if hasattr(access, kind.value)}
+
+
+class SettableClock:
+    """A clock the test sets or moves by hand."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class AccessParts:
+    """The access services on a real SQLite file with in-memory Slack and AWS."""
+
+    gh: Any
+    requests: Any
+    jobs: Any
+    slack: FakeSlack
+    aws: FakeAws
+    clock: SettableClock
+    store: Any
+
+
+def access_parts(path: Any, config: Any, start: datetime) -> AccessParts:
+    """Build the access flow as the wiring would, minus HTTP and key rotation."""
+    from services.gatehouse import Gatehouse
+    from storage.audit import AuditLog
+    from storage.database import open_store
+    from storage.jobs import JobQueue
+    from storage.repository import Repository
+
+    store = open_store(path)
+    audit = AuditLog(store)
+    requests, jobs = Repository(store, audit), JobQueue(store)
+    clock, slack = SettableClock(start), FakeSlack()
+    aws = FakeAws(clock)
+    gh = Gatehouse.build(config=config, requests=requests, jobs=jobs, audit=audit, uow=store,
+                         slack=slack, aws=aws, clock=clock, job_table=access_job_table)
+    return AccessParts(gh, requests, jobs, slack, aws, clock, store)

@@ -10,11 +10,7 @@ from config import parse_config
 from domain.errors import UserError
 from domain.requests import Kind, Status
 from services.gatehouse import Gatehouse
-from storage.audit import AuditLog
-from storage.database import open_store
-from storage.jobs import JobQueue
-from storage.repository import Repository
-from tests.adversarial.fakes import FakeAws, FakeSlack, access_job_table
+from tests.adversarial.fakes import FakeAws, FakeSlack, access_job_table, access_parts
 
 ADMIN, LEAD, DEV = "U0ADMIN", "U0LEAD", "U0DEV"
 ARN = "arn:aws:iam::123456789012:role/"
@@ -28,25 +24,11 @@ CONFIG = parse_config({
 HOUR = 3600
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def parts(tmp_path):
-    store = open_store(tmp_path / "gatehouse.db")
-    audit = AuditLog(store)
-    requests, jobs = Repository(store, audit), JobQueue(store)
-    clock, slack = Clock(), FakeSlack()
-    gh = Gatehouse.build(config=CONFIG, requests=requests, jobs=jobs, audit=audit, uow=store,
-                         slack=slack, aws=FakeAws(clock), clock=clock,
-                         job_table=access_job_table)
-    yield gh, requests, clock
-    store.close()
+    built = access_parts(tmp_path / "gatehouse.db", CONFIG, START)
+    yield built.gh, built.requests, built.clock
+    built.store.close()
 
 
 def grant_of(gh, requests, role="sandbox", seconds=HOUR):
