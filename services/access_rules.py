@@ -7,6 +7,17 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from config import Config, RoleConfig
+from domain.access_policy import (
+    AccessPolicy,
+    AutoApproval,
+    BreakGlass,
+    GroupLookup,
+    GroupUnreadable,
+    Principals,
+    check_requester,
+    find_ticket,
+    read_groups,
+)
 from domain.errors import AwsError, UserError
 from domain.policy import ApprovalRule, check_approver, expand_approvers, grant_limit
 from domain.requests import AccessRequest, Grant, Kind
@@ -77,6 +88,34 @@ class AccessRules:
                             allow_self_approval=role.allow_self_approval)
         check_approver(rule, user, request.requester)
 
+    def policy(self, role: RoleConfig) -> AccessPolicy:
+        """`role`'s rules as the domain reads them."""
+        return role_policy(role, self.config)
+
+    def read_groups(self, policy: AccessPolicy) -> GroupLookup:
+        """The members of every user group `policy` names, read from Slack now."""
+        return read_groups(policy.groups(), self._fresh_members)
+
+    def _fresh_members(self, group: str) -> list[str]:
+        try:
+            return self.group_members(group, fresh=True)
+        except Exception as exc:  # any failure to read is a closed door
+            log.warning("could not read a user group", extra={"group": group,
+                                                              "error": str(exc)})
+            response = getattr(exc, "response", None)
+            code = response.get("error") if hasattr(response, "get") else None
+            raise GroupUnreadable(code or type(exc).__name__) from None
+
+    def check_filing(self, role: RoleConfig, user: str, reason: str) -> dict[str, str]:
+        """Raise unless `user` may request `role` with `reason`; the ticket found, for the audit."""
+        policy = self.policy(role)
+        if policy.requesters is not None:
+            check_requester(policy, user, self.read_groups(policy))
+        ticket = find_ticket(policy, reason)
+        if ticket is None:
+            return {}
+        return {"ticket": ticket.key, **({"ticket_url": ticket.url} if ticket.url else {})}
+
     def is_admin(self, user: str) -> bool:
         return user in self.config.admins
 
@@ -128,6 +167,26 @@ class AccessRules:
         if not rule.allow_self_approval:
             people = [p for p in people if p != request.requester]
         return people
+
+
+def role_policy(role: RoleConfig, config: Config) -> AccessPolicy:
+    """Turn a role of the config into the domain's AccessPolicy."""
+    auto = role.auto_approve
+    glass = role.break_glass
+    hours = role.conditions.hours
+    return AccessPolicy(
+        name=role.name, max_duration=role.max_duration, admins=frozenset(config.admins),
+        description=role.description,
+        requesters=None if role.requesters is None else Principals.of(role.requesters),
+        approvers=Principals.of(role.approvers), approvals_required=role.approvals_required,
+        allow_self_approval=role.allow_self_approval,
+        auto_approve=AutoApproval(always=True) if auto is True else
+        AutoApproval(on_call=tuple(auto.on_call)) if auto else AutoApproval(),
+        require_ticket=role.require_ticket, ticket_url=role.ticket_url,
+        max_total=role.max_total,
+        break_glass=None if glass is None else BreakGlass(
+            Principals.of(glass.allowed), glass.max_duration, glass.max_per_week, glass.channel),
+        hours=(hours.start, hours.end) if hours else None, timezone=config.timezone)
 
 
 def require_request(requests: RequestStore, request_id: int) -> AccessRequest:
