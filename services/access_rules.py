@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from config import Config, RoleConfig
+from domain.access_explain import explain
 from domain.access_policy import (
     AccessPolicy,
     AutoApproval,
@@ -94,17 +95,11 @@ class AccessRules:
 
     def read_groups(self, policy: AccessPolicy) -> GroupLookup:
         """The members of every user group `policy` names, read from Slack now."""
-        return read_groups(policy.groups(), self._fresh_members)
+        return read_groups_now(policy, self.group_members)
 
-    def _fresh_members(self, group: str) -> list[str]:
-        try:
-            return self.group_members(group, fresh=True)
-        except Exception as exc:  # any failure to read is a closed door
-            log.warning("could not read a user group", extra={"group": group,
-                                                              "error": str(exc)})
-            response = getattr(exc, "response", None)
-            code = response.get("error") if hasattr(response, "get") else None
-            raise GroupUnreadable(code or type(exc).__name__) from None
+    def explain(self, name: str) -> str:
+        """`/access who-can <role>`: the role's rules in words, groups read now."""
+        return explain_role(self.config, name, self.group_members)
 
     def check_filing(self, role: RoleConfig, user: str, reason: str) -> dict[str, str]:
         """Raise unless `user` may request `role` with `reason`; the ticket found, for the audit."""
@@ -167,6 +162,32 @@ class AccessRules:
         if not rule.allow_self_approval:
             people = [p for p in people if p != request.requester]
         return people
+
+
+def read_groups_now(policy: AccessPolicy, group_members: GroupMembers) -> GroupLookup:
+    """Read each user group of `policy` from Slack now; a failure marks the group unreadable."""
+    def fetch(group: str) -> list[str]:
+        try:
+            return group_members(group, fresh=True)
+        except GroupUnreadable:
+            raise
+        except Exception as exc:  # any failure to read is a closed door
+            log.warning("could not read a user group", extra={"group": group,
+                                                              "error": str(exc)})
+            response = getattr(exc, "response", None)
+            code = response.get("error") if hasattr(response, "get") else None
+            raise GroupUnreadable(code or type(exc).__name__) from None
+    return read_groups(policy.groups(), fetch)
+
+
+def explain_role(config: Config, name: str, group_members: GroupMembers) -> str:
+    """Who may request and who decides `name`, in the words of domain.access_explain."""
+    role = config.role(name.lower())
+    if role is None:
+        raise UserError(f"There is no role called '{name}'. The roles are: "
+                        f"{', '.join(sorted(config.roles))}.")
+    policy = role_policy(role, config)
+    return explain(policy, read_groups_now(policy, group_members))
 
 
 def role_policy(role: RoleConfig, config: Config) -> AccessPolicy:
