@@ -116,8 +116,14 @@ class AccessService:
             self.requests.set_message(request.id, channel, ts)
             self.jobs.cancel(JobKind.ANNOUNCE, f"request:{request.id}", now)
         self.slack.home_changed({request.requester, *self.rules.decision_makers(request)})
-        if role and role.auto_approve is True and request.status is Status.PENDING:
-            self._approve(self.request(request.id), SYSTEM, now, note="auto-approved")
+        note, why = self.rules.auto_approval(role, request.requester) if role else (None, None)
+        posted = self.request(request.id)
+        if note and posted.status is Status.PENDING:
+            if note != "auto-approved":
+                self.slack.thread(posted, note)
+            self._approve(posted, SYSTEM, now, note=note)
+        elif why:
+            self.slack.thread(posted, why)
 
     def announce_late(self, request_id: int, now: datetime) -> None:
         """The sweep's `announce` job: post a request Gatehouse stopped before posting."""

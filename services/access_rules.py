@@ -20,6 +20,7 @@ from domain.access_policy import (
     read_groups,
 )
 from domain.errors import AwsError, UserError
+from domain.oncall import OnCallDirectory, OnCallNow, OnCallUnknown
 from domain.policy import ApprovalRule, check_approver, expand_approvers, grant_limit
 from domain.requests import AccessRequest, Grant, Kind
 from domain.text import utc_label
@@ -32,8 +33,12 @@ GroupMembers = Callable[..., list[str]]  # (group, fresh=False) -> user ids
 class AccessRules:
     """The config's roles and approvers, with Slack user groups expanded and role limits cached."""
 
-    def __init__(self, config: Config, group_members: GroupMembers, aws: AwsPort) -> None:
+    def __init__(self, config: Config, group_members: GroupMembers, aws: AwsPort, *,
+                 on_call: OnCallDirectory | None = None,
+                 user_email: Callable[[str], str | None] | None = None) -> None:
         self.config = config
+        self.on_call = on_call
+        self.user_email = user_email
         self.group_members = group_members
         self.aws = aws
         self._role_limits: dict[str, int | None] = {}
@@ -110,6 +115,28 @@ class AccessRules:
         if ticket is None:
             return {}
         return {"ticket": ticket.key, **({"ticket_url": ticket.url} if ticket.url else {})}
+
+    def auto_approval(self, role: RoleConfig, requester: str) -> tuple[str | None, str | None]:
+        """(the note to approve with, or why the approvers decide though the role auto-approves)."""
+        rule = role.auto_approve
+        if rule is True:
+            return "auto-approved", None
+        if not rule:
+            return None, None
+        if self.on_call is None:
+            return None, ("On-call auto-approval is set for this role, but PAGERDUTY_API_TOKEN is "
+                          "not set, so the approvers decide.")
+        email = self.user_email(requester) if self.user_email else None
+        if not email:
+            return None, (f"<@{requester}> has no e-mail in Slack to look up in PagerDuty, so "
+                          "the approvers decide.")
+        answer = self.on_call.on_call(email, rule.on_call)
+        if isinstance(answer, OnCallNow):
+            return f"auto-approved: on call in {answer.words()}", None
+        if isinstance(answer, OnCallUnknown):
+            return None, (f"PagerDuty could not be reached ({answer.reason}), so the approvers "
+                          "decide.")
+        return None, None
 
     def is_admin(self, user: str) -> bool:
         return user in self.config.admins
