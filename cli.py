@@ -1,4 +1,4 @@
-"""The `python bot.py …` subcommands: run, check-config, digest and audit (bot.py: sandbox)."""
+"""The `python bot.py …` subcommands: run, check-config, digest, audit, policy (bot.py: sandbox)."""
 
 from __future__ import annotations
 
@@ -27,13 +27,15 @@ from config import (
     load_config,
     load_environment,
 )
+from domain.access_policy import GroupUnreadable
 from domain.digest import Digest
 from domain.digest_text import incomplete, render_text
-from domain.errors import AwsError
+from domain.errors import AwsError, UserError
 from domain.iam import creates_keys_for_every_user
 from handlers.digest_slack import SlackDigestPublisher
 from http_app import MAX_BODY_BYTES
 from logs import setup_logging
+from services.access_rules import explain_role
 from services.gatehouse import utcnow
 from storage.audit import AuditLog, export
 from storage.database import open_store
@@ -62,6 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     export = audit_sub.add_parser("export", help="write the audit log to stdout")
     export.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
     export.add_argument("--since", type=_iso_date, help="only entries on or after this date")
+    policy = sub.add_parser("policy", help="explain a role's rules, as /access who-can does")
+    policy.add_argument("action", choices=["explain"])
+    policy.add_argument("role")
     return parser
 
 
@@ -80,6 +85,7 @@ def dispatch(argv: list[str], environ: dict[str, str], out: TextIO | None = None
     handlers: dict[str, Command] = {
         "run": _run, "sandbox": _no_sandbox, "check-config": _check_config,
         "digest": _digest, "audit": lambda a, e: _audit(a, e, out),
+        "policy": lambda a, e: _explain(a, e, out),
     }
     try:
         return handlers[command](args, environ)
@@ -214,6 +220,23 @@ def _own_policy_problems(iam: BaseClient, caller_arn: str) -> list[str]:
         return [f"AWS identity: {caller_arn} may call iam:CreateAccessKey for every IAM user; "
                 "scope it to a path and the mapping tag as in deploy/iam-policy-keys.json"]
     return []
+
+
+def _explain(args: argparse.Namespace, environ: dict[str, str], out: TextIO) -> int:
+    """`policy explain <role>`: the text of `/access who-can <role>`, groups read from Slack."""
+    env = load_environment(environ)
+    config, client = load_config(env.config_path), slack_client(env)
+
+    def members(group: str, fresh: bool = True) -> list[str]:
+        if not env.slack_bot_token:
+            raise GroupUnreadable("SLACK_BOT_TOKEN is not set")
+        return list(client.usergroups_users_list(usergroup=group)["users"])
+    try:
+        print(explain_role(config, args.role, members), file=out)
+    except UserError as refusal:
+        print(f"policy: {refusal}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def _digest(args: argparse.Namespace, environ: dict[str, str]) -> int:

@@ -44,6 +44,7 @@ from handlers.replies import Background, unexpected
 from handlers.rotation import RotationHandlers, SlackKeyMessages, register_rotation
 from http_app import create_wsgi_app
 from metrics import Metrics
+from oncall.pagerduty import PagerDuty
 from scheduler import Scheduled, build_scheduler, schedule_table
 from services.digest import DigestService
 from services.digest_actions import DigestActions
@@ -124,6 +125,10 @@ def slack_client(env: Environment) -> WebClient:
                                      ServerErrorRetryHandler(max_retry_count=2)])
 
 
+def _pagerduty(env: Environment) -> PagerDuty | None:
+    return PagerDuty(env.pagerduty_token, env.pagerduty_url) if env.pagerduty_token else None
+
+
 def load_settings(environ: Mapping[str, str]) -> tuple[Environment, Config]:
     """(Environment, Config) or ConfigError naming every problem."""
     env = load_environment(environ)
@@ -163,7 +168,7 @@ def build(env: Environment, config: Config, *, clock: Callable[[], datetime] | N
                              on_home_changed=lambda users: home.changed(users))
     steps = _key_steps(config, clients, store, requests, jobs, audit, notifier)
     gh = Gatehouse.build(config=config, requests=requests, jobs=jobs, audit=audit, uow=store,
-                         slack=notifier, aws=aws_grants, clock=clock,
+                         slack=notifier, aws=aws_grants, clock=clock, on_call=_pagerduty(env),
                          job_table=lambda access: job_table(access, steps),
                          activators={Kind.KEY: lambda request, now: keys.activate(request, now)})
     keys = _rotation(steps, store, requests, jobs, audit, notifier, gh)

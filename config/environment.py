@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from config.fields import ConfigError
 
@@ -23,6 +23,8 @@ class Environment:
     port: int
     log_level: str
     aws_region: str
+    pagerduty_token: str | None = field(default=None, repr=False)
+    pagerduty_url: str = "https://api.pagerduty.com"
 
     @property
     def socket_mode(self) -> bool:
@@ -49,6 +51,8 @@ def load_environment(environ: Mapping[str, str]) -> Environment:
         port=int(port_text),
         log_level=environ.get("LOG_LEVEL", "INFO").upper(),
         aws_region=environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or "us-east-1",
+        pagerduty_token=environ.get("PAGERDUTY_API_TOKEN", "").strip() or None,
+        pagerduty_url=environ.get("PAGERDUTY_API_URL") or "https://api.pagerduty.com",
     )
 
 

@@ -17,6 +17,7 @@ from config.fields import (
     clock_time,
     slack_id,
 )
+from domain.access_policy import ticket_rule_problems
 
 
 class HoursWindow(Strict):
@@ -58,6 +59,39 @@ class Conditions(Strict):
         return value
 
 
+class OnCallRule(Strict):
+    """Auto-approve when the requester is on call now in one of these PagerDuty schedules."""
+
+    on_call: list[str] = Field(min_length=1)
+
+
+class BreakGlassConfig(Strict):
+    """Who may take access at once, for how long, how often, and where it is announced."""
+
+    allowed: list[str] = Field(min_length=1)
+    max_duration: Seconds
+    max_per_week: int = Field(default=1, ge=0, le=100)
+    channel: str | None = None
+
+    @field_validator("allowed")
+    @classmethod
+    def _check_allowed(cls, value: list[str]) -> list[str]:
+        return [slack_id(v, SLACK_APPROVER, "a Slack user ID (U…) or user group ID (S…)")
+                for v in value]
+
+    @field_validator("max_duration")
+    @classmethod
+    def _check_max(cls, value: int) -> int:
+        if value < 900 or value > MAX_ROLE_SECONDS:
+            raise ValueError("must be between 15m and 12h (the limits of STS AssumeRole)")
+        return value
+
+    @field_validator("channel")
+    @classmethod
+    def _check_channel(cls, value: str | None) -> str | None:
+        return None if value is None else slack_id(value, SLACK_CHANNEL, "a Slack channel ID")
+
+
 class RoleConfig(Strict):
     name: str = ""
     arn: str
@@ -66,7 +100,11 @@ class RoleConfig(Strict):
     approvers: list[str] = Field(default_factory=list)
     approvals_required: int = Field(default=1, ge=1, le=10)
     allow_self_approval: bool = False
-    auto_approve: bool = False
+    auto_approve: bool | OnCallRule = False
+    requesters: list[str] | None = None  # None: anyone may request
+    require_ticket: str | None = None  # a regex the reason must contain
+    ticket_url: str | None = None  # https://…/{ticket}
+    break_glass: BreakGlassConfig | None = None
     channel: str | None = None
     conditions: Conditions = Field(default_factory=Conditions)
     max_total: Seconds = MAX_ROLE_SECONDS  # the grant plus all its extensions
@@ -93,6 +131,30 @@ class RoleConfig(Strict):
         if value < 900 or value > MAX_ROLE_SECONDS:
             raise ValueError("must be between 15m and 12h (the limits of STS AssumeRole)")
         return value
+
+    @field_validator("require_ticket")
+    @classmethod
+    def _check_ticket(cls, value: str | None) -> str | None:
+        problems = ticket_rule_problems(value, None)
+        if problems:
+            raise ValueError(problems[0].removeprefix("require_ticket "))
+        return value
+
+    @field_validator("ticket_url")
+    @classmethod
+    def _check_ticket_url(cls, value: str | None) -> str | None:
+        problems = ticket_rule_problems(None, value)
+        if problems:
+            raise ValueError(problems[0].removeprefix("ticket_url "))
+        return value
+
+    @field_validator("requesters")
+    @classmethod
+    def _check_requesters(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        return [slack_id(v, SLACK_APPROVER, "a Slack user ID (U…) or user group ID (S…)")
+                for v in value]
 
     @field_validator("approvers")
     @classmethod

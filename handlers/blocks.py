@@ -78,7 +78,7 @@ def request_title(request: AccessRequest) -> str:
 
 
 def request_message(request: AccessRequest, *, description: str, approvals: list[str],
-                    deciders: list[str]) -> list[Block]:
+                    deciders: list[str], ticket: str | None = None) -> list[Block]:
     """The message in the approval channel; buttons only while the request is pending."""
     blocks: list[Block] = [
         {"type": "header", "text": {"type": "plain_text", "text": request_title(request)[:150]}},
@@ -89,6 +89,8 @@ def request_message(request: AccessRequest, *, description: str, approvals: list
                ("Status", STATUS_WORDS[request.status])),
         section(f"*Reason*\n{escape(request.reason)}"),
     ]
+    if ticket:
+        blocks.append(section(f"*Ticket*\n{ticket}"))
     blocks.append(context(_progress(request, approvals, deciders)))
     if request.status is Status.PENDING:
         value = str(request.id)

@@ -19,6 +19,7 @@ USAGE = {
     "revoke": "`/access revoke <request-id>` — end an active grant now",
     "extend": "`/access extend <request-id> <duration> [reason…]` — ask for more time",
     "rotate-key": "`/access rotate-key [@user]` — rotate your IAM access key (admins: anyone's)",
+    "who-can": "`/access who-can <role>` — who may request and who approves a role",
     "pending": "`/access pending` — requests waiting for your decision",
     "digest": "`/access digest` — post the IAM hygiene digest now (admins)",
     "audit": "`/access audit [@user|role] [days]` — recent audit entries (admins)",
@@ -79,6 +80,13 @@ def request_args(command: Command) -> tuple[str, int, str]:
     role, length = command.args[0], command.args[1]
     reason = command.rest.split(None, 2)[2]
     return role.lower(), duration(length, "request"), reason
+
+
+def role_arg(command: Command) -> str:
+    """`<role>` -> the role name, lower case."""
+    if not command.args:
+        raise UserError(f"Which role? Write: {USAGE[command.name]}")
+    return command.args[0].lower()
 
 
 def form_duration(text: str) -> int:

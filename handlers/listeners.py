@@ -19,7 +19,7 @@ from services.gatehouse import Gatehouse
 CommandHandler = Callable[[commands.Command, str, dict[str, Any]], str | None]
 ListLines = Callable[[str], list[str]]  # a feature's lines in `/access list`
 # Subcommands answered inside the ack; the rest run after it and answer by response_url.
-SLOW = {"request", "cancel", "revoke", "extend", "rotate-key", "digest"}
+SLOW = {"request", "cancel", "revoke", "extend", "rotate-key", "digest", "who-can"}
 
 
 class Listeners:
@@ -66,6 +66,8 @@ class Listeners:
         if parsed.name == "request":
             role, seconds, reason = commands.request_args(parsed)
             return self._file(user, role, seconds, reason)
+        if parsed.name == "who-can":  # reads user groups from Slack, so after the ack
+            return self.gh.rules.explain(commands.role_arg(parsed))
         if parsed.name == "cancel":
             return self.gh.access.cancel(commands.request_id(parsed), user, now)
         if parsed.name == "revoke":

@@ -11,9 +11,13 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from config import Config
-from domain.requests import AccessRequest, Grant
+from config import Config, RoleConfig
+from domain.access_policy import find_ticket
+from domain.errors import UserError
+from domain.requests import AccessRequest, Grant, Kind
+from domain.text import escape
 from handlers import blocks
+from services.access_rules import role_policy
 from services.ports import Credentials
 
 log = logging.getLogger("gatehouse.slack")
@@ -52,7 +56,8 @@ class SlackNotifier:
                         deciders: list[str]) -> list[dict[str, Any]]:
         role = self.config.role(request.role)
         return blocks.request_message(request, description=role.description if role else "",
-                                      approvals=approvals, deciders=deciders)
+                                      approvals=approvals, deciders=deciders,
+                                      ticket=_ticket(role, request, self.config))
 
     def thread(self, request: AccessRequest, text: str) -> None:
         if request.channel and request.message_ts:
@@ -151,3 +156,16 @@ class SlackNotifier:
             method(**kwargs)
         except (SlackApiError, OSError) as exc:
             log.warning("Slack call failed", extra={"error": str(exc)})
+
+
+def _ticket(role: RoleConfig | None, request: AccessRequest, config: Config) -> str | None:
+    """The request's ticket as Slack mrkdwn (a link when the role has a ticket_url)."""
+    if role is None or role.require_ticket is None or request.kind is Kind.KEY:
+        return None
+    try:
+        ticket = find_ticket(role_policy(role, config), request.reason)
+    except UserError:
+        return None
+    if ticket is None:
+        return None
+    return f"<{ticket.url}|{escape(ticket.key)}>" if ticket.url else escape(ticket.key)

@@ -43,6 +43,7 @@ class AccessService:
         """Validate and store a new request; `announce` posts it afterwards."""
         role = self.rules.role(role_name)
         reason = _clean_reason(reason)
+        filing = self.rules.check_filing(role, user, reason)
         check_duration(seconds, min(self.rules.limit(role), role.max_total), role.name)
         if role.conditions.hours:
             window_end(now, (role.conditions.hours.start, role.conditions.hours.end),
@@ -51,7 +52,8 @@ class AccessService:
             with self.uow.transaction():  # a request never exists without its expiry
                 request = self.requests.create_request(
                     kind=Kind.ACCESS, requester=user, role=role.name, duration_seconds=seconds,
-                    reason=reason, approvals_required=role.approvals_required, now=now)
+                    reason=reason, approvals_required=role.approvals_required, now=now,
+                    details=filing or None)
                 self.schedule_pending_jobs(request, now)
         except DuplicateRequest as exc:
             raise UserError(_duplicate_message(exc.existing)) from None
@@ -114,8 +116,14 @@ class AccessService:
             self.requests.set_message(request.id, channel, ts)
             self.jobs.cancel(JobKind.ANNOUNCE, f"request:{request.id}", now)
         self.slack.home_changed({request.requester, *self.rules.decision_makers(request)})
-        if role and role.auto_approve and request.status is Status.PENDING:
-            self._approve(self.request(request.id), SYSTEM, now, note="auto-approved")
+        note, why = self.rules.auto_approval(role, request.requester) if role else (None, None)
+        posted = self.request(request.id)
+        if note and posted.status is Status.PENDING:
+            if note != "auto-approved":
+                self.slack.thread(posted, note)
+            self._approve(posted, SYSTEM, now, note=note)
+        elif why:
+            self.slack.thread(posted, why)
 
     def announce_late(self, request_id: int, now: datetime) -> None:
         """The sweep's `announce` job: post a request Gatehouse stopped before posting."""

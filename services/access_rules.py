@@ -7,7 +7,20 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from config import Config, RoleConfig
+from domain.access_explain import explain
+from domain.access_policy import (
+    AccessPolicy,
+    AutoApproval,
+    BreakGlass,
+    GroupLookup,
+    GroupUnreadable,
+    Principals,
+    check_requester,
+    find_ticket,
+    read_groups,
+)
 from domain.errors import AwsError, UserError
+from domain.oncall import OnCallDirectory, OnCallNow, OnCallUnknown
 from domain.policy import ApprovalRule, check_approver, expand_approvers, grant_limit
 from domain.requests import AccessRequest, Grant, Kind
 from domain.text import utc_label
@@ -20,8 +33,12 @@ GroupMembers = Callable[..., list[str]]  # (group, fresh=False) -> user ids
 class AccessRules:
     """The config's roles and approvers, with Slack user groups expanded and role limits cached."""
 
-    def __init__(self, config: Config, group_members: GroupMembers, aws: AwsPort) -> None:
+    def __init__(self, config: Config, group_members: GroupMembers, aws: AwsPort, *,
+                 on_call: OnCallDirectory | None = None,
+                 user_email: Callable[[str], str | None] | None = None) -> None:
         self.config = config
+        self.on_call = on_call
+        self.user_email = user_email
         self.group_members = group_members
         self.aws = aws
         self._role_limits: dict[str, int | None] = {}
@@ -77,6 +94,50 @@ class AccessRules:
                             allow_self_approval=role.allow_self_approval)
         check_approver(rule, user, request.requester)
 
+    def policy(self, role: RoleConfig) -> AccessPolicy:
+        """`role`'s rules as the domain reads them."""
+        return role_policy(role, self.config)
+
+    def read_groups(self, policy: AccessPolicy) -> GroupLookup:
+        """The members of every user group `policy` names, read from Slack now."""
+        return read_groups_now(policy, self.group_members)
+
+    def explain(self, name: str) -> str:
+        """`/access who-can <role>`: the role's rules in words, groups read now."""
+        return explain_role(self.config, name, self.group_members)
+
+    def check_filing(self, role: RoleConfig, user: str, reason: str) -> dict[str, str]:
+        """Raise unless `user` may request `role` with `reason`; the ticket found, for the audit."""
+        policy = self.policy(role)
+        if policy.requesters is not None:
+            check_requester(policy, user, self.read_groups(policy))
+        ticket = find_ticket(policy, reason)
+        if ticket is None:
+            return {}
+        return {"ticket": ticket.key, **({"ticket_url": ticket.url} if ticket.url else {})}
+
+    def auto_approval(self, role: RoleConfig, requester: str) -> tuple[str | None, str | None]:
+        """(the note to approve with, or why the approvers decide though the role auto-approves)."""
+        rule = role.auto_approve
+        if rule is True:
+            return "auto-approved", None
+        if not rule:
+            return None, None
+        if self.on_call is None:
+            return None, ("On-call auto-approval is set for this role, but PAGERDUTY_API_TOKEN is "
+                          "not set, so the approvers decide.")
+        email = self.user_email(requester) if self.user_email else None
+        if not email:
+            return None, (f"<@{requester}> has no e-mail in Slack to look up in PagerDuty, so "
+                          "the approvers decide.")
+        answer = self.on_call.on_call(email, rule.on_call)
+        if isinstance(answer, OnCallNow):
+            return f"auto-approved: on call in {answer.words()}", None
+        if isinstance(answer, OnCallUnknown):
+            return None, (f"PagerDuty could not be reached ({answer.reason}), so the approvers "
+                          "decide.")
+        return None, None
+
     def is_admin(self, user: str) -> bool:
         return user in self.config.admins
 
@@ -128,6 +189,52 @@ class AccessRules:
         if not rule.allow_self_approval:
             people = [p for p in people if p != request.requester]
         return people
+
+
+def read_groups_now(policy: AccessPolicy, group_members: GroupMembers) -> GroupLookup:
+    """Read each user group of `policy` from Slack now; a failure marks the group unreadable."""
+    def fetch(group: str) -> list[str]:
+        try:
+            return group_members(group, fresh=True)
+        except GroupUnreadable:
+            raise
+        except Exception as exc:  # any failure to read is a closed door
+            log.warning("could not read a user group", extra={"group": group,
+                                                              "error": str(exc)})
+            response = getattr(exc, "response", None)
+            code = response.get("error") if hasattr(response, "get") else None
+            raise GroupUnreadable(code or type(exc).__name__) from None
+    return read_groups(policy.groups(), fetch)
+
+
+def explain_role(config: Config, name: str, group_members: GroupMembers) -> str:
+    """Who may request and who decides `name`, in the words of domain.access_explain."""
+    role = config.role(name.lower())
+    if role is None:
+        raise UserError(f"There is no role called '{name}'. The roles are: "
+                        f"{', '.join(sorted(config.roles))}.")
+    policy = role_policy(role, config)
+    return explain(policy, read_groups_now(policy, group_members))
+
+
+def role_policy(role: RoleConfig, config: Config) -> AccessPolicy:
+    """Turn a role of the config into the domain's AccessPolicy."""
+    auto = role.auto_approve
+    glass = role.break_glass
+    hours = role.conditions.hours
+    return AccessPolicy(
+        name=role.name, max_duration=role.max_duration, admins=frozenset(config.admins),
+        description=role.description,
+        requesters=None if role.requesters is None else Principals.of(role.requesters),
+        approvers=Principals.of(role.approvers), approvals_required=role.approvals_required,
+        allow_self_approval=role.allow_self_approval,
+        auto_approve=AutoApproval(always=True) if auto is True else
+        AutoApproval(on_call=tuple(auto.on_call)) if auto else AutoApproval(),
+        require_ticket=role.require_ticket, ticket_url=role.ticket_url,
+        max_total=role.max_total,
+        break_glass=None if glass is None else BreakGlass(
+            Principals.of(glass.allowed), glass.max_duration, glass.max_per_week, glass.channel),
+        hours=(hours.start, hours.end) if hours else None, timezone=config.timezone)
 
 
 def require_request(requests: RequestStore, request_id: int) -> AccessRequest:

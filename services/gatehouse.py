@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 
 from config import Config
 from domain.jobs import JobKind
+from domain.oncall import OnCallDirectory
 from domain.requests import Kind
 from services.access import AccessService
 from services.access_rules import AccessRules
@@ -35,10 +36,12 @@ class Gatehouse:
     def build(cls, *, config: Config, requests: RequestStore, jobs: JobQueue, audit: AuditLog,
               uow: UnitOfWork, slack: SlackPort, aws: AwsPort, job_table: JobTable,
               clock: Callable[[], datetime] = utcnow,
-              activators: Mapping[Kind, Activator] | None = None) -> Gatehouse:
+              activators: Mapping[Kind, Activator] | None = None,
+              on_call: OnCallDirectory | None = None) -> Gatehouse:
         """Each service gets only the ports it uses; `job_table` maps every stored job kind to
         its handler, given the access flow's own (`wiring.job_table`)."""
-        rules = AccessRules(config, slack.group_members, aws)
+        rules = AccessRules(config, slack.group_members, aws, on_call=on_call,
+                            user_email=slack.user_email)
         grants = GrantService(config=config, requests=requests, jobs=jobs, audit=audit, uow=uow,
                               slack=slack, aws=aws, rules=rules, activators=activators)
         access = AccessService(config=config, requests=requests, jobs=jobs, audit=audit, uow=uow,

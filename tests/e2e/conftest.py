@@ -152,13 +152,14 @@ def create_roles(iam, config: dict[str, Any]) -> None:
 
 
 def start_bot(tmp_path: Path, aws, slack: FakeSlack, federation: FakeFederation,
-              config: dict[str, Any], clock: Clock, db_name: str = "gatehouse.db") -> Harness:
+              config: dict[str, Any], clock: Clock, db_name: str = "gatehouse.db",
+              extra_env: dict[str, str] | None = None) -> Harness:
     config_path = tmp_path / "gatehouse.yml"
     config_path.write_text(yaml.safe_dump(config))
     env = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": SECRET,
            "SLACK_API_URL": slack.api_url, "GATEHOUSE_CONFIG": str(config_path),
            "GATEHOUSE_DB": str(tmp_path / db_name), "GATEHOUSE_FEDERATION_URL": federation.url,
-           "HOST": "127.0.0.1", "PORT": "0"}
+           "HOST": "127.0.0.1", "PORT": "0", **(extra_env or {})}
     runtime = wiring.build(load_environment(env), load_config(config_path), clock=clock)
     server = BackgroundServer(runtime.wsgi(), threads=8).start()
     thread = server.thread
