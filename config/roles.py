@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import time
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from config.fields import (
     MAX_ROLE_SECONDS,
@@ -132,20 +132,13 @@ class RoleConfig(Strict):
             raise ValueError("must be between 15m and 12h (the limits of STS AssumeRole)")
         return value
 
-    @field_validator("require_ticket")
+    @field_validator("require_ticket", "ticket_url")
     @classmethod
-    def _check_ticket(cls, value: str | None) -> str | None:
-        problems = ticket_rule_problems(value, None)
+    def _check_ticket_rule(cls, value: str | None, info: ValidationInfo) -> str | None:
+        rule = {info.field_name: value}
+        problems = ticket_rule_problems(rule.get("require_ticket"), rule.get("ticket_url"))
         if problems:
-            raise ValueError(problems[0].removeprefix("require_ticket "))
-        return value
-
-    @field_validator("ticket_url")
-    @classmethod
-    def _check_ticket_url(cls, value: str | None) -> str | None:
-        problems = ticket_rule_problems(None, value)
-        if problems:
-            raise ValueError(problems[0].removeprefix("ticket_url "))
+            raise ValueError(problems[0].removeprefix(f"{info.field_name} "))
         return value
 
     @field_validator("requesters")

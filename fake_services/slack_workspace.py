@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any, TypeVar
 
+from fake_services.slack_files import FileStore
 from fake_services.slack_models import (
     BOT_USER_ID,
     Blocks,
@@ -49,12 +50,13 @@ class SlackWorkspace:
         self.usergroups = UserGroupDirectory(self._lock, clock)
         self._last_ts = 0  # microseconds of the newest timestamp; never goes back
         self.view_store = ViewStore(self._lock, clock, self.new_id, self.notify)
+        self.file_store = FileStore(self._lock, self.new_id)
         self._clear()
 
     def _clear(self) -> None:
         self._messages: dict[str, dict[str, Message]] = {}
         self._ephemerals: list[Ephemeral] = []
-        self._files: dict[str, File] = {}
+        self.file_store.clear()
         self._calls: list[Call] = []
         self._targets: dict[str, ResponseTarget] = {}
         self.view_store.clear()
@@ -273,43 +275,25 @@ class SlackWorkspace:
 
     def start_upload(self, filename: str) -> str:
         """Reserve a file id for `files.getUploadURLExternal`."""
-        with self._lock:
-            file = File(self.new_id("F"), filename, filename, b"")
-            self._files[file.id] = file
-        return file.id
+        return self.file_store.start(filename)
 
     def receive_upload(self, file_id: str, content: bytes) -> None:
-        with self._lock:
-            if file_id not in self._files:
-                raise SlackError("file_not_found")
-            self._files[file_id] = replace(self._files[file_id], content=content)
+        self.file_store.receive(file_id, content)
 
     def complete_upload(self, entries: list[dict[str, Any]], *, channel: str | None,
                         thread_ts: str | None, initial_comment: str | None) -> list[File]:
         """Share uploaded files; with a channel, a message carrying them is posted there."""
-        with self._lock:
-            if any(e.get("id") not in self._files for e in entries):
-                raise SlackError("file_not_found")
-            done = [self._share(e, channel, thread_ts, initial_comment) for e in entries]
+        done = self.file_store.share(entries, self.resolve_channel(channel) if channel else None,
+                                     thread_ts, initial_comment)
         if channel:
             self.post_message(channel, text=initial_comment or "", thread_ts=thread_ts,
                               files=tuple(f.id for f in done))
         self.notify("file.shared")
         return done
 
-    def _share(self, entry: dict[str, Any], channel: str | None, thread_ts: str | None,
-               initial_comment: str | None) -> File:
-        file = self._files[entry["id"]]
-        file = replace(file, title=entry.get("title") or file.name, thread_ts=thread_ts,
-                       channel=self.resolve_channel(channel) if channel else None,
-                       initial_comment=initial_comment, shared=True)
-        self._files[file.id] = file
-        return file
-
     def files(self) -> list[File]:
         """Files shared with `files.completeUploadExternal`, in upload order."""
-        with self._lock:
-            return [f for f in self._files.values() if f.shared]
+        return self.file_store.shared()
 
     # -- calls -------------------------------------------------------------------------------
 
