@@ -53,3 +53,16 @@ def slack_id(value: str, pattern: re.Pattern[str], what: str) -> str:
     if not isinstance(value, str) or not pattern.match(value):
         raise ValueError(f"'{value}' is not {what}")
     return value
+
+
+def slack_principals(values: list[str]) -> list[str]:
+    """Slack user and user-group ids, as approvers, requesters and break-glass lists take them."""
+    return [slack_id(v, SLACK_APPROVER, "a Slack user ID (U…) or user group ID (S…)")
+            for v in values]
+
+
+def sts_seconds(value: int) -> int:
+    """A duration one STS session can last: 15 minutes to 12 hours."""
+    if value < 900 or value > MAX_ROLE_SECONDS:
+        raise ValueError("must be between 15m and 12h (the limits of STS AssumeRole)")
+    return value

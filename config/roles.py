@@ -10,12 +10,13 @@ from pydantic import Field, ValidationInfo, field_validator
 from config.fields import (
     MAX_ROLE_SECONDS,
     ROLE_ARN,
-    SLACK_APPROVER,
     SLACK_CHANNEL,
     Seconds,
     Strict,
     clock_time,
     slack_id,
+    slack_principals,
+    sts_seconds,
 )
 from domain.access_policy import ticket_rule_problems
 
@@ -76,15 +77,12 @@ class BreakGlassConfig(Strict):
     @field_validator("allowed")
     @classmethod
     def _check_allowed(cls, value: list[str]) -> list[str]:
-        return [slack_id(v, SLACK_APPROVER, "a Slack user ID (U…) or user group ID (S…)")
-                for v in value]
+        return slack_principals(value)
 
     @field_validator("max_duration")
     @classmethod
     def _check_max(cls, value: int) -> int:
-        if value < 900 or value > MAX_ROLE_SECONDS:
-            raise ValueError("must be between 15m and 12h (the limits of STS AssumeRole)")
-        return value
+        return sts_seconds(value)
 
     @field_validator("channel")
     @classmethod
@@ -128,9 +126,7 @@ class RoleConfig(Strict):
     @field_validator("max_duration")
     @classmethod
     def _check_max(cls, value: int) -> int:
-        if value < 900 or value > MAX_ROLE_SECONDS:
-            raise ValueError("must be between 15m and 12h (the limits of STS AssumeRole)")
-        return value
+        return sts_seconds(value)
 
     @field_validator("require_ticket", "ticket_url")
     @classmethod
@@ -146,14 +142,12 @@ class RoleConfig(Strict):
     def _check_requesters(cls, value: list[str] | None) -> list[str] | None:
         if value is None:
             return None
-        return [slack_id(v, SLACK_APPROVER, "a Slack user ID (U…) or user group ID (S…)")
-                for v in value]
+        return slack_principals(value)
 
     @field_validator("approvers")
     @classmethod
     def _check_approvers(cls, value: list[str]) -> list[str]:
-        return [slack_id(v, SLACK_APPROVER, "a Slack user ID (U…) or user group ID (S…)")
-                for v in value]
+        return slack_principals(value)
 
     @field_validator("channel")
     @classmethod

@@ -6,11 +6,11 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
+
+from fake_services.stand_in import ThreadedStandIn
 
 DEFAULT_LIMIT = 25
 
@@ -46,12 +46,7 @@ class _Behaviour:
     calls: list[Call] = field(default_factory=list)
 
 
-class _Quiet(WSGIRequestHandler):
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        """Do not log each request."""
-
-
-class FakePagerDuty:
+class FakePagerDuty(ThreadedStandIn):
     """Schedules, users and who is on call in which schedule, served on a background thread.
 
     Point the client at `url` (`PAGERDUTY_API_URL`) with the token `token`. Set `status`,
@@ -59,50 +54,25 @@ class FakePagerDuty:
     """
 
     def __init__(self, token: str = "pd-test-token", host: str = "127.0.0.1") -> None:
+        super().__init__(host)
         self.token = token
-        self._host = host
         self._lock = threading.Lock()
         self._released = threading.Event()
         self._users: dict[str, PdUser] = {}
         self._schedules: dict[str, str] = {}
         self._on_call: list[tuple[str, str]] = []  # (schedule id, user id)
         self._behaviour = _Behaviour()
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> FakePagerDuty:
         self._released.clear()
-        self._server = make_server(self._host, 0, self.wsgi_app, threaded=True,
-                                   request_handler=_Quiet)
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.05}, daemon=True,
-                                        name="fake-pagerduty")
-        self._thread.start()
+        self._serve("fake-pagerduty")
         return self
 
     def stop(self) -> None:
         self._released.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server, self._thread = None, None
-
-    def __enter__(self) -> FakePagerDuty:
-        return self.start()
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 traceback: TracebackType | None) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("FakePagerDuty is not started")
-        return f"http://{self._host}:{self._server.server_port}"
+        self._shut()
 
     # -- set-up and recordings ---------------------------------------------------------------
 

@@ -6,10 +6,8 @@ import json
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any, TypeVar
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from fake_services.slack_models import (
@@ -24,6 +22,7 @@ from fake_services.slack_models import (
 )
 from fake_services.slack_web_api import SlackWebApi, decode_params
 from fake_services.slack_workspace import ChangeHook, SlackWorkspace
+from fake_services.stand_in import ThreadedStandIn
 
 T = TypeVar("T")
 WsgiEnviron = dict[str, Any]
@@ -38,12 +37,7 @@ class _Fault:
     remaining: int
 
 
-class _QuietRequestHandler(WSGIRequestHandler):
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        """Do not log each request."""
-
-
-class FakeSlack:
+class FakeSlack(ThreadedStandIn):
     """Serves `/api/<method>`, response URLs and file upload URLs on a background thread.
 
     Point the app at `api_url` (`SLACK_API_URL`, or `WebClient(base_url=...)`); read what
@@ -54,48 +48,20 @@ class FakeSlack:
                  workspace: SlackWorkspace | None = None) -> None:
         self.workspace = workspace or SlackWorkspace()
         self.api = SlackWebApi(self.workspace, self.upload_url)
-        self._host, self._port = host, port
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
+        super().__init__(host, port)
         self._faults: dict[str, list[_Fault]] = {}
         self._faults_lock = threading.Lock()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> FakeSlack:
-        if self._server is None:
-            self._server = make_server(self._host, self._port, self.wsgi_app, threaded=True,
-                                       request_handler=_QuietRequestHandler)
-            self._thread = threading.Thread(target=self._server.serve_forever,
-                                            kwargs={"poll_interval": 0.05},
-                                            name="fake-slack", daemon=True)
-            self._thread.start()
+        self._serve("fake-slack")
         return self
 
     def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server, self._thread = None, None
-
-    def __enter__(self) -> FakeSlack:
-        return self.start()
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 traceback: TracebackType | None) -> None:
-        self.stop()
+        self._shut()
 
     # -- addresses ---------------------------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        """`http://host:port` of the running server."""
-        if self._server is None:
-            raise RuntimeError("FakeSlack is not started")
-        return f"http://{self._host}:{self._server.server_port}"
 
     @property
     def api_url(self) -> str:
