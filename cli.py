@@ -39,7 +39,8 @@ from services.access_rules import explain_role
 from services.gatehouse import utcnow
 from storage.audit import AuditLog, export
 from storage.database import open_store
-from wiring import Runtime, build, digest_service, load_settings, slack_client
+from wiring import Runtime, build, load_settings, slack_client
+from wiring.digest import digest_service
 
 log = logging.getLogger("gatehouse")
 

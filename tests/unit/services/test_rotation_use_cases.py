@@ -29,7 +29,7 @@ from tests.unit.services.fakes import (
     FakeKeyMessages,
     FakeNotices,
 )
-from wiring import rotation_settings
+from wiring.rotation import rotation_settings
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 DEV, ADMIN, OTHER = "U0DEV", "U0ADMIN", "U0OTHER"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,10 +19,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
-from aws.access_keys import IamAccessKeys
-from aws.account_data import AwsAccountData
 from aws.clients import AwsClients
-from aws.fixes import IamFixes
 from aws.grants import AwsGrants
 from config import (
     Config,
@@ -36,34 +32,24 @@ from config import (
 from domain.jobs import JobKind
 from domain.requests import Kind
 from handlers.digest_listeners import DigestFeature, register_digest
-from handlers.digest_slack import SlackDigestPublisher
 from handlers.home import HomePublisher, register_home
 from handlers.listeners import Listeners, register
 from handlers.notifier import SlackNotifier
 from handlers.replies import Background, unexpected
-from handlers.rotation import RotationHandlers, SlackKeyMessages, register_rotation
+from handlers.rotation import RotationHandlers, register_rotation
 from http_app import create_wsgi_app
 from metrics import Metrics
 from oncall.pagerduty import PagerDuty
 from scheduler import Scheduled, build_scheduler, schedule_table
-from services.digest import DigestService
-from services.digest_actions import DigestActions
 from services.gatehouse import Gatehouse, utcnow
 from services.rotation.commands import RotationCommands
-from services.rotation.issuing import KeyIssuer
-from services.rotation.mapping import KeyMappingGuard
-from services.rotation.ports import RotationSettings
-from services.rotation.recovery import KeyRecovery
-from services.rotation.retiring import KeyRetirer
-from services.rotation.shared import new_owner
 from services.sweep import AccessJobs, JobHandler
 from storage.audit import AuditLog
 from storage.database import Store, open_store
-from storage.digests import DigestStore
 from storage.jobs import JobQueue
-from storage.key_mappings import KeyMappingRepository
 from storage.repository import Repository
-from storage.rotations import KeyRequests, RotationRepository
+from wiring.digest import digest_feature
+from wiring.rotation import KeySteps, key_steps, rotation_commands
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Any]
 
@@ -166,14 +152,14 @@ def build(env: Environment, config: Config, *, clock: Callable[[], datetime] | N
     notifier = SlackNotifier(client, config,
                              deciders=lambda request: gh.rules.decision_makers(request),
                              on_home_changed=lambda users: home.changed(users))
-    steps = _key_steps(config, clients, store, requests, jobs, audit, notifier)
+    steps = key_steps(config, clients, store, requests, jobs, audit, notifier)
     gh = Gatehouse.build(config=config, requests=requests, jobs=jobs, audit=audit, uow=store,
                          slack=notifier, aws=aws_grants, clock=clock, on_call=_pagerduty(env),
                          job_table=lambda access: job_table(access, steps),
                          activators={Kind.KEY: lambda request, now: keys.activate(request, now)})
-    keys = _rotation(steps, store, requests, jobs, audit, notifier, gh)
+    keys = rotation_commands(steps, store, requests, jobs, audit, notifier, gh)
     key_handlers = RotationHandlers(keys, gh.now, background, config.identity.iam_user_tag)
-    digest = _digest_feature(config, store, audit, notifier, clients, gh, background)
+    digest = digest_feature(config, store, audit, notifier, clients, gh, background)
     listeners = Listeners(gh, background,
                           feature_commands={"rotate-key": key_handlers.on_command,
                                             "digest": digest.on_command},
@@ -204,53 +190,6 @@ def observed(requests: Repository, jobs: JobQueue, audit: AuditLog,
     return metrics
 
 
-def rotation_settings(config: Config) -> RotationSettings:
-    return RotationSettings(
-        grace_period=config.keys.grace_period, delete_after=config.keys.delete_after,
-        requires_approval=config.keys.requires_approval, admins=tuple(config.admins),
-        iam_user_tag=config.identity.iam_user_tag, approvals_channel=config.approvals_channel,
-        allow_first_key=config.keys.allow_first_key, allow_admin_keys=config.keys.allow_admin_keys,
-        protected_users=tuple(config.keys.protected_users))
-
-
-@dataclass(frozen=True)
-class KeySteps:
-    """Key rotation's parts that the sweep runs (recovery, retiring) and the issuer shares."""
-
-    settings: RotationSettings
-    iam: IamAccessKeys
-    rotations: RotationRepository
-    messages: SlackKeyMessages
-    recovery: KeyRecovery
-    retirer: KeyRetirer
-
-
-def _key_steps(config: Config, clients: AwsClients, store: Store, requests: Repository,
-               jobs: JobQueue, audit: AuditLog, notifier: SlackNotifier) -> KeySteps:
-    settings = rotation_settings(config)
-    iam = IamAccessKeys(clients, settings.iam_user_tag)
-    rotations = RotationRepository(store, audit)
-    messages = SlackKeyMessages(notifier, config)
-    recovery = KeyRecovery(rotations, iam, requests, notifier, jobs, store, new_owner(), messages,
-                           settings.admins)
-    retirer = KeyRetirer(rotations, iam, messages, notifier, jobs, store, settings)
-    return KeySteps(settings, iam, rotations, messages, recovery, retirer)
-
-
-def _rotation(steps: KeySteps, store: Store, requests: Repository, jobs: JobQueue,
-              audit: AuditLog, notifier: SlackNotifier, gh: Gatehouse) -> RotationCommands:
-    """Key rotation's commands; rotations an earlier run left undelivered are resumed."""
-    settings, messages = steps.settings, steps.messages
-    guard = KeyMappingGuard(KeyMappingRepository(store, audit), messages, notifier, settings)
-    issuer = KeyIssuer(steps.rotations, steps.iam, messages, notifier, requests, jobs, store,
-                       settings, steps.recovery, steps.retirer, guard)
-    commands = RotationCommands(settings, steps.rotations, steps.iam, issuer, steps.retirer,
-                                KeyRequests(requests), gh.access, requests, notifier, jobs, store,
-                                audit)
-    steps.recovery.resume(gh.now())
-    return commands
-
-
 def job_table(access: AccessJobs, keys: KeySteps) -> dict[JobKind, JobHandler]:
     """Every kind of stored job and what the sweep runs when one falls due (timers: `_timers`)."""
     return {
@@ -269,22 +208,6 @@ def job_table(access: AccessJobs, keys: KeySteps) -> dict[JobKind, JobHandler]:
         JobKind.KEY_DEACTIVATE: keys.retirer.on_deactivate,
         JobKind.KEY_DELETE: keys.retirer.on_delete,
     }
-
-
-def digest_service(config: Config, store: Store, audit: AuditLog, clients: AwsClients, *,
-                   publisher: SlackDigestPublisher | None = None,
-                   sleep: Callable[[float], None] = time.sleep) -> DigestService:
-    """The one way the digest service is built, for the bot and for `python bot.py digest`."""
-    return DigestService(config, DigestStore(store), audit, AwsAccountData(clients, sleep=sleep),
-                         publisher=publisher.publish if publisher else None)
-
-
-def _digest_feature(config: Config, store: Store, audit: AuditLog, notifier: SlackNotifier,
-                    clients: AwsClients, gh: Gatehouse, background: Background) -> DigestFeature:
-    publisher = SlackDigestPublisher(notifier.client, config.digest.channel or "")
-    service = digest_service(config, store, audit, clients, publisher=publisher)
-    actions = DigestActions(config, service.store, audit, IamFixes(clients))
-    return DigestFeature(config, service, actions, notifier, background, gh.now)
 
 
 def _timers(config: Config, gh: Gatehouse, digest: DigestFeature) -> list[Scheduled]:
