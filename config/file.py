@@ -11,10 +11,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from config.accounts import (
+    AccountConfig,
+    OrganizationConfig,
+    account_name_problems,
+    named_accounts,
+)
 from config.digest import DigestConfig
 from config.fields import SLACK_CHANNEL, SLACK_USER, ConfigError, Seconds, Strict, slack_id
 from config.keys import IdentityConfig, KeysConfig
 from config.roles import RoleConfig
+from domain.accounts import Account
 
 
 class RequestsConfig(Strict):
@@ -34,6 +41,8 @@ class Config(Strict):
     keys: KeysConfig = Field(default_factory=KeysConfig)
     requests: RequestsConfig = Field(default_factory=RequestsConfig)
     digest: DigestConfig = Field(default_factory=DigestConfig)
+    accounts: dict[str, AccountConfig] = Field(default_factory=dict)
+    organization: OrganizationConfig | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -68,6 +77,20 @@ class Config(Strict):
             named[str(name)] = {**role, "name": str(name)} if isinstance(role, Mapping) else role
         return named
 
+    @field_validator("accounts")
+    @classmethod
+    def _check_accounts(cls, value: dict[str, AccountConfig]) -> dict[str, AccountConfig]:
+        problems = account_name_problems(list(value))
+        seen: dict[str, str] = {}
+        for name, account in value.items():
+            if account.id in seen:
+                problems.append(f"accounts.{name}: account {account.id} is already listed as "
+                                f"{seen[account.id]}; list each account once")
+            seen[account.id] = name
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
+
     @model_validator(mode="after")
     def _check_thresholds(self) -> Config:
         if self.digest.max_admins < self.digest.min_admins:
@@ -77,6 +100,15 @@ class Config(Strict):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def multi_account(self) -> bool:
+        """True when `accounts:` or `organization:` is set: IAM work runs on manage roles."""
+        return bool(self.accounts) or self.organization is not None
+
+    def named_accounts(self) -> list[Account]:
+        """The accounts listed under `accounts:` (discovered ones come from Organizations)."""
+        return named_accounts(self.accounts)
 
     def role(self, name: str) -> RoleConfig | None:
         return self.roles.get(name)

@@ -19,6 +19,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+from aws.accounts import AccountSessions
 from aws.clients import AwsClients
 from aws.grants import AwsGrants
 from config import (
@@ -48,6 +49,7 @@ from storage.audit import AuditLog
 from storage.database import Store, open_store
 from storage.jobs import JobQueue
 from storage.repository import Repository
+from wiring.accounts import account_sessions
 from wiring.digest import digest_feature
 from wiring.rotation import KeySteps, key_steps, rotation_commands
 
@@ -66,6 +68,7 @@ class Runtime:
     audit: AuditLog
     notifier: SlackNotifier
     aws_clients: AwsClients
+    accounts: AccountSessions
     aws_grants: AwsGrants
     gh: Gatehouse
     keys: RotationCommands
@@ -141,6 +144,7 @@ def build(env: Environment, config: Config, *, clock: Callable[[], datetime] | N
     metrics.count_slack_errors(client)
     clients = aws_clients or AwsClients.from_environment(env.aws_region)
     metrics.count_aws_errors(clients.session.events)
+    accounts = account_sessions(config, clients, metrics, clock)
     aws_grants = AwsGrants(clients, env.federation_url)
     background = Background()
     app = App(client=client, signing_secret=env.slack_signing_secret or "socket-mode",
@@ -174,7 +178,8 @@ def build(env: Environment, config: Config, *, clock: Callable[[], datetime] | N
     register_fallbacks(app)
     scheduler = build_scheduler(_timers(config, gh, digest), timezone=config.timezone)
     return Runtime(env=env, config=config, store=store, requests=requests, jobs=jobs,
-                   audit=audit, notifier=notifier, aws_clients=clients, aws_grants=aws_grants,
+                   audit=audit, notifier=notifier, aws_clients=clients, accounts=accounts,
+                   aws_grants=aws_grants,
                    gh=gh, keys=keys, digest=digest, home=home, app=app, background=background,
                    listeners=listeners, scheduler=scheduler, metrics=metrics)
 
