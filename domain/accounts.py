@@ -64,3 +64,22 @@ def account_of_arn(arn: str) -> str:
 
 def by_id(accounts: Iterable[Account]) -> dict[str, Account]:
     return {account.id: account for account in accounts}
+
+
+def request_names(base: str, selectors: Sequence[str],
+                  accounts: Sequence[Account]) -> dict[str, Account]:
+    """The names people request a role or permission set by, each with its account.
+
+    A rule for several accounts (or for an OU or "*") is requested as `<account>/<base>`;
+    a rule that names exactly one account keeps its plain name.
+    """
+    chosen = select_accounts(selectors, accounts)
+    if len(selectors) == 1 and not is_selector(selectors[0]) and len(chosen) == 1:
+        return {base: chosen[0]}
+    return {f"{account.name}/{base}": account for account in chosen}
+
+
+def split_request_name(name: str) -> tuple[str | None, str]:
+    """(account name, rule name) of `prod/readonly`; (None, name) for a plain name."""
+    account, _, rule = name.rpartition("/")
+    return (account or None, rule)

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from config import ConfigError, parse_config
-from domain.accounts import Account, name_for, select_accounts
+from domain.accounts import (
+    Account,
+    name_for,
+    request_names,
+    select_accounts,
+    split_request_name,
+)
 
 BASE = {"admins": ["U0ADMIN"], "approvals_channel": "C0APPROVALS",
         "roles": {"readonly": {"arn": "arn:aws:iam::111111111111:role/ReadOnly",
@@ -62,3 +68,14 @@ def test_discovered_accounts_get_names_people_can_type():
     assert name_for("Production EU", "111111111111") == "production-eu"
     assert name_for("!!!", "111111111111") == "111111111111"
     assert name_for("prod", "222222222222", taken=["prod"]) == "prod-222222222222"
+
+
+def test_request_names_prefix_the_account_unless_one_account_is_named():
+    accounts = [Account("prod", "111111111111", "r", parents=("ou-ab12-cdef3456",)),
+                Account("dev", "222222222222", "r")]
+    assert list(request_names("readonly", ["prod", "dev"], accounts)) == [
+        "prod/readonly", "dev/readonly"]
+    assert list(request_names("readonly", ["prod"], accounts)) == ["readonly"]
+    assert list(request_names("admin", ["ou-ab12-cdef3456"], accounts)) == ["prod/admin"]
+    assert split_request_name("prod/readonly") == ("prod", "readonly")
+    assert split_request_name("readonly") == (None, "readonly")
