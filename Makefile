@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: sandbox test run check-config bench lint clean browser
+.PHONY: sandbox test run check-config bench lint clean browser postgres
 
 $(STAMP): requirements.txt requirements-dev.txt
 	python3 -m venv $(VENV)
@@ -16,7 +16,7 @@ sandbox: $(STAMP)
 	$(PY) bot.py sandbox
 
 # Lint, then every test (unit, integration on moto, end to end over HTTP, browser).
-test: $(STAMP) browser
+test: $(STAMP) browser postgres
 	$(PY) -m ruff check .
 	$(PY) -m pytest
 
@@ -26,6 +26,14 @@ browser:
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	  else echo "chromium is missing: install it (apt-get install chromium) for the browser test"; fi; }
+
+# PostgreSQL for the storage contract and replica tests (Debian's package; needs root for
+# apt). The tests start their own throw-away cluster with initdb and pg_ctl.
+postgres:
+	@command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; \
+	  else echo "PostgreSQL is missing: install it (apt-get install postgresql) for its tests"; fi; }
 
 # Production: only the runtime requirements.
 run:

@@ -38,7 +38,8 @@ from logs import setup_logging
 from services.access_rules import explain_role
 from services.gatehouse import utcnow
 from storage.audit import AuditLog, export
-from storage.database import open_store
+from storage.database import database_exists, open_store
+from storage.migrate import run_migrate
 from wiring import Runtime, build, load_settings, slack_client
 from wiring.digest import digest_service
 
@@ -65,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     export = audit_sub.add_parser("export", help="write the audit log to stdout")
     export.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
     export.add_argument("--since", type=_iso_date, help="only entries on or after this date")
+    sub.add_parser("migrate", help="create or upgrade the schema of GATEHOUSE_DB")
     policy = sub.add_parser("policy", help="explain a role's rules, as /access who-can does")
     policy.add_argument("action", choices=["explain"])
     policy.add_argument("role")
@@ -87,6 +89,7 @@ def dispatch(argv: list[str], environ: dict[str, str], out: TextIO | None = None
         "run": _run, "sandbox": _no_sandbox, "check-config": _check_config,
         "digest": _digest, "audit": lambda a, e: _audit(a, e, out),
         "policy": lambda a, e: _explain(a, e, out),
+        "migrate": lambda a, e: run_migrate(load_environment(e).db_path, out),
     }
     try:
         return handlers[command](args, environ)
@@ -292,7 +295,7 @@ def _nothing_read(digest: Digest) -> int:
 
 def _audit(args: argparse.Namespace, environ: dict[str, str], out: TextIO) -> int:
     env = load_environment(environ)
-    if not Path(env.db_path).is_file():
+    if not database_exists(env.db_path):
         print(f"audit: there is no database at {env.db_path}; set GATEHOUSE_DB to the database "
               "the bot writes (nothing was created)", file=sys.stderr)
         return 2

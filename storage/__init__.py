@@ -1,1 +1,1 @@
-"""SQLite edge: schema migrations and the repository."""
+"""The database edge: SQLite or PostgreSQL behind one store, migrations and the repositories."""

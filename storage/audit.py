@@ -39,6 +39,7 @@ class AuditLog:
                role: str | None = None, subject: str | None = None,
                details: dict[str, Any] | None = None) -> int:
         with self.store.transaction():
+            self.store.serialise("audit-chain")  # replicas append one at a time: no fork
             last = self.store.rows("audit", select="id, hash", order_by="id DESC", limit=1)
             entry_id, prev = (last[0]["id"] + 1, last[0]["hash"]) if last else (1, GENESIS)
             body = _body(entry_id, to_iso(at), actor, action, request_id, role, subject,

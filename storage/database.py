@@ -1,20 +1,17 @@
-"""Open the SQLite database (WAL, one serialised connection) and apply migrations."""
+"""Open the database GATEHOUSE_DB names, SQLite or PostgreSQL, with its schema up to date."""
 
 from __future__ import annotations
 
-import sqlite3
-import threading
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
-
-import sqlite_utils
-from sqlite_utils.db import NotFoundError
+from urllib.parse import urlsplit, urlunsplit
 
 from domain.text import ISO_FORMAT, iso_time
-from storage.schema import MIGRATIONS
+from storage.base import MigrationError, Store, UniqueViolation
+from storage.sqlite import SqliteStore
+
+__all__ = ["MigrationError", "SqliteStore", "Store", "UniqueViolation", "connect",
+           "database_exists", "from_iso", "is_postgres", "open_store", "redacted", "to_iso"]
 
 to_iso = iso_time  # every stored time: a UTC timestamp that sorts as text
 
@@ -25,136 +22,47 @@ def from_iso(text: str | None) -> datetime | None:
     return datetime.strptime(text, ISO_FORMAT).replace(tzinfo=timezone.utc)
 
 
-class Store:
-    """One SQLite connection shared by every thread, with writes serialised by a lock."""
-
-    def __init__(self, path: str | Path) -> None:
-        self.path = str(path)
-        conn = sqlite3.connect(
-            self.path, check_same_thread=False, isolation_level=None, timeout=10
-        )
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute("PRAGMA busy_timeout=10000")
-        self.db = sqlite_utils.Database(conn)
-        self.lock = threading.RLock()
-        self._depth = 0
-
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """All statements inside commit together or not at all; nesting joins the outer one."""
-        with self.lock:
-            conn = self.db.conn
-            outermost = self._depth == 0
-            if outermost:
-                conn.execute("BEGIN IMMEDIATE")
-            self._depth += 1
-            try:
-                yield conn
-            except BaseException:
-                self._depth -= 1
-                if outermost:
-                    conn.execute("ROLLBACK")
-                raise
-            self._depth -= 1
-            if outermost:
-                conn.execute("COMMIT")
-
-    def query(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[dict]:
-        with self.lock:
-            cursor = self.db.conn.execute(sql, params)
-            columns = [c[0] for c in cursor.description or []]
-            return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-
-    def query_one(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> dict | None:
-        rows = self.query(sql, params)
-        return rows[0] if rows else None
-
-    def execute(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> sqlite3.Cursor:
-        with self.transaction() as conn:
-            return conn.execute(sql, params)
-
-    # sqlite-utils for plain reads and writes; hand-written SQL stays only where a guarded
-    # update is checked by its row count or a query must follow a particular index.
-
-    def rows(self, table: str, where: str | None = None, params: Sequence[Any] = (), *,
-             order_by: str | None = None, limit: int | None = None,
-             select: str = "*") -> list[dict[str, Any]]:
-        """The rows of `table` matching `where`, as dicts."""
-        with self.lock:
-            return list(self.db.table(table).rows_where(where, list(params), order_by=order_by,
-                                                        limit=limit, select=select))
-
-    def first(self, table: str, where: str | None = None, params: Sequence[Any] = (), *,
-              order_by: str | None = None) -> dict[str, Any] | None:
-        rows = self.rows(table, where, params, order_by=order_by, limit=1)
-        return rows[0] if rows else None
-
-    def insert(self, table: str, row: dict[str, Any], *, ignore: bool = False) -> int | None:
-        """Insert one row and return its rowid; None when `ignore` kept an existing row."""
-        with self.transaction():
-            before = self.db.conn.total_changes
-            inserted = self.db.table(table).insert(row, ignore=ignore)
-            return inserted.last_rowid if self.db.conn.total_changes > before else None
-
-    def insert_all(self, table: str, rows: Iterable[dict[str, Any]], *,
-                   ignore: bool = False) -> None:
-        with self.transaction():
-            self.db.table(table).insert_all(rows, ignore=ignore)
-
-    def update(self, table: str, pk: Any, fields: dict[str, Any]) -> None:
-        """Set `fields` on the row whose primary key is `pk`; a missing row changes nothing."""
-        with self.transaction():
-            try:
-                self.db.table(table).update(pk, fields)
-            except NotFoundError:
-                return
-
-    def upsert(self, table: str, row: dict[str, Any], *, pk: str) -> None:
-        """Insert the row, or update the one with the same primary key."""
-        with self.transaction():
-            self.db.table(table).upsert(row, pk=pk)
-
-    def healthy(self) -> bool:
-        """True when the database file is still there and a read of a real table succeeds."""
-        if self.path != ":memory:" and not Path(self.path).exists():
-            return False  # deleted under us: writes would go to a file nobody will find
-        try:
-            with self.lock:
-                self.db.conn.execute("SELECT count(*) FROM migrations").fetchone()
-            return True
-        except sqlite3.Error:
-            return False
-
-    def close(self) -> None:
-        with self.lock:
-            self.db.conn.close()
+def is_postgres(location: str | Path) -> bool:
+    """True when GATEHOUSE_DB is a PostgreSQL URL rather than a SQLite path."""
+    return str(location).startswith(("postgresql://", "postgres://"))
 
 
-def open_store(path: str | Path) -> Store:
-    """Open (creating if needed) the database at `path` and bring its schema up to date."""
-    store = Store(path)
-    migrate(store)
+def redacted(location: str | Path) -> str:
+    """The location as it may be logged or printed: a URL's password replaced by ***."""
+    text = str(location)
+    if not is_postgres(text):
+        return text
+    parts = urlsplit(text)
+    if parts.password is None:
+        return text
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+
+
+def connect(location: str | Path) -> Store:
+    """Open the database without touching its schema (`migrate` does that)."""
+    if is_postgres(location):
+        from storage.postgres import PostgresStore  # psycopg is needed only for PostgreSQL
+        return PostgresStore(str(location))
+    return SqliteStore(location)
+
+
+def open_store(location: str | Path) -> Store:
+    """Open (creating if needed) the database at `location` and bring its schema up to date."""
+    store = connect(location)
+    try:
+        store.migrate()
+    except BaseException:
+        store.close()
+        raise
     return store
 
 
 def migrate(store: Store) -> list[str]:
     """Apply every migration not yet applied, in order; return the names applied now."""
-    applied_now = []
-    with store.transaction():
-        ledger = store.db.table("migrations")
-        ledger.create({"name": str, "at": str}, pk="name", if_not_exists=True)
-        done = {row["name"] for row in ledger.rows}
-        for name, steps in MIGRATIONS:
-            if name in done:
-                continue
-            for step in steps:
-                if isinstance(step, str):
-                    store.db.conn.execute(step)
-                else:
-                    step(store.db)
-            at = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
-            ledger.insert({"name": name, "at": at})
-            applied_now.append(name)
-    return applied_now
+    return store.migrate()
+
+
+def database_exists(location: str | Path) -> bool:
+    """False only for a SQLite path with no file (a server is asked when opened)."""
+    return is_postgres(location) or Path(location).is_file()

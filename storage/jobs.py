@@ -54,10 +54,13 @@ class JobQueue:
 
     def claim(self, job: Job, now: datetime) -> bool:
         """Take the job for this worker; False when another worker holds it."""
-        # SQL: the lease is one guarded update, checked by its row count.
+        # SQL: the lease is one guarded update, checked by its row count. On PostgreSQL the
+        # sub-select locks the row FOR UPDATE SKIP LOCKED: a replica claiming the same job
+        # at the same moment passes over it instead of waiting.
         cursor = self.store.execute(
-            "UPDATE jobs SET claimed_at=?, attempts=attempts+1 WHERE id=? AND done_at IS NULL"
-            " AND due_at <= ? AND (claimed_at IS NULL OR claimed_at <= ?)",
+            "UPDATE jobs SET claimed_at=?, attempts=attempts+1 WHERE id = (SELECT id FROM jobs"
+            " WHERE id=? AND done_at IS NULL AND due_at <= ? AND (claimed_at IS NULL OR"
+            f" claimed_at <= ?){self.store.skip_locked})",
             (to_iso(now), job.id, to_iso(now), to_iso(now - LEASE)),
         )
         return cursor.rowcount == 1

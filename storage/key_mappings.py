@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 from typing import Any
 
 from domain.iam import IamUser
 from domain.rotation import AUDIT_ROLE, KeyMapping, MappingChange, MappingStatus
 from storage.audit import AuditLog
-from storage.database import Store, from_iso, to_iso
+from storage.database import Store, UniqueViolation, from_iso, to_iso
 
 
 def _mapping(row: dict[str, Any]) -> KeyMapping:
@@ -79,7 +78,7 @@ class KeyMappingRepository:
                     "slack_user": slack_user, "old_iam_user": old, "new_iam_user": new.name,
                     "new_iam_user_id": new.user_id, "status": MappingStatus.PENDING.value,
                     "requested_at": to_iso(now)})
-            except sqlite3.IntegrityError:  # key_mapping_changes_pending: one pending a user
+            except UniqueViolation:  # key_mapping_changes_pending: one pending a user
                 return None
             self._audit(slack_user, "key.mapping_change_requested", actor, now,
                         {"change": change_id, "old_iam_user": old,

@@ -1,4 +1,4 @@
-"""Requests, votes and grants in SQLite; every status change is atomic and audited."""
+"""Requests, votes and grants; every status change is atomic and audited."""
 
 from __future__ import annotations
 
@@ -56,6 +56,7 @@ class Repository:
                        details: dict[str, Any] | None = None) -> AccessRequest:
         """Insert a pending request and its `request.created` entry, refusing duplicates."""
         with self.store.transaction():
+            self.store.serialise(f"requests-of:{target_user or requester}")
             self._refuse_duplicate(kind, requester, role, parent_id, target_user)
             request_id = self.store.insert("requests", {
                 "kind": kind.value, "requester": requester, "role": role,

@@ -1,9 +1,8 @@
-"""Key rotations in SQLite: every change of state is one atomic, audited UPDATE."""
+"""Key rotations: every change of state is one atomic, audited UPDATE."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -21,7 +20,7 @@ from domain.rotation import (
     audit_action,
 )
 from storage.audit import AuditLog
-from storage.database import Store, from_iso, to_iso
+from storage.database import Store, UniqueViolation, from_iso, to_iso
 from storage.repository import DuplicateRequest, Repository
 
 __all__ = ["AUDIT_ROLE", "KeyRequests", "RotationInProgress", "RotationRepository"]
@@ -80,7 +79,7 @@ class RotationRepository:
                     "keys_before": json.dumps(list(plan.keys_before)),
                     "old_key_id": plan.old_key_id, "started_at": to_iso(now),
                     "updated_at": to_iso(now)})
-            except sqlite3.IntegrityError:  # the key_rotations_open index: one open per user
+            except UniqueViolation:  # the key_rotations_open index: one open per user
                 raise RotationInProgress(
                     f"A key rotation of IAM user `{iam_user}` is already under way; "
                     "`/access list` shows where it is.") from None

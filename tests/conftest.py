@@ -76,3 +76,24 @@ def issued_by_sts(gh) -> list[str]:
         seen.extend(credentials[k] for k in ("SecretAccessKey", "SessionToken") if k in credentials)
     gh.runtime.aws_grants.clients.sts().meta.events.register("after-call.sts.AssumeRole", keep)
     return seen
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A real PostgreSQL cluster for the run (tests/pg_server.py); skipped only when no
+    PostgreSQL is installed (`make test` installs Debian's package when it can)."""
+    from tests.pg_server import PgServer, find_bin_dir
+
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL is not installed (no initdb on PATH or in "
+                    "/usr/lib/postgresql/*/bin): `make postgres` installs it")
+    server = PgServer(bin_dir).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server):
+    """The URL of a fresh, empty PostgreSQL database for one test."""
+    return pg_server.new_database()
