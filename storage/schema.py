@@ -239,7 +239,7 @@ MIGRATIONS: list[tuple[str, list[Step]]] = [
             iam_user TEXT NOT NULL,
             iam_user_id TEXT NOT NULL DEFAULT '',
             recorded_at TEXT NOT NULL,
-            PRIMARY KEY (slack_user, account)
+            CONSTRAINT key_mappings_per_account PRIMARY KEY (slack_user, account)
         )""",
         """INSERT INTO key_mappings (slack_user, account, iam_user, iam_user_id, recorded_at)
            SELECT slack_user, '', iam_user, iam_user_id, recorded_at
