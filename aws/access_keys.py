@@ -10,8 +10,10 @@ from urllib.parse import unquote
 
 from botocore.client import BaseClient
 
+from aws.accounts import AccountSessions
 from aws.clients import AwsClients
 from aws.errors import AwsError, aws_errors
+from domain.accounts import Account
 from domain.iam import AWS_ADMIN_POLICIES, AccessKey, IamUser, NewAccessKey, grants_admin
 
 log = logging.getLogger("aws.keys")  # the logger name the log lines have always carried
@@ -112,7 +114,7 @@ class IamAccessKeys:
             return self._users.get(slack_id)
 
     def refresh(self, now: datetime) -> None:
-        users = users_by_tag(self.clients.iam(), self.tag_key)
+        users = users_by_tag(self._iam(), self.tag_key)
         with self._lock:
             self._users, self._loaded_at = users, now
 
@@ -122,16 +124,58 @@ class IamAccessKeys:
             self._users, self._loaded_at = {}, None
 
     def list_keys(self, iam_user: str) -> list[AccessKey]:
-        return list_keys(self.clients.iam(), iam_user)
+        return list_keys(self._iam(), iam_user)
 
     def create_key(self, iam_user: str) -> NewAccessKey:
-        return create_key(self.clients.iam(), iam_user)
+        return create_key(self._iam(), iam_user)
 
     def set_key_status(self, iam_user: str, key_id: str, active: bool) -> None:
-        set_key_status(self.clients.iam(), iam_user, key_id, active)
+        set_key_status(self._iam(), iam_user, key_id, active)
 
     def delete_key(self, iam_user: str, key_id: str) -> bool:
-        return delete_key(self.clients.iam(), iam_user, key_id)
+        return delete_key(self._iam(), iam_user, key_id)
+
+    def _iam(self) -> BaseClient:
+        return self.clients.iam()
+
+
+class AccountAccessKeys(IamAccessKeys):
+    """The same calls in one managed account, through its manage role (assumed, or renewed,
+    at each call by AccountSessions; a failure to assume it is an AwsError naming the account).
+    """
+
+    def __init__(self, sessions: AccountSessions, account_id: str, tag_key: str,
+                 max_age: timedelta = DIRECTORY_MAX_AGE) -> None:
+        super().__init__(sessions.hub, tag_key, max_age)
+        self.sessions = sessions
+        self.account_id = account_id
+
+    def _iam(self) -> BaseClient:
+        return self.sessions.clients(self.account_id).iam()
+
+
+class AccessKeysByAccount:
+    """Implements the rotation's keys-by-account port: one AccountAccessKeys per account,
+    each with its own cached directory of tagged users."""
+
+    def __init__(self, sessions: AccountSessions, tag_key: str) -> None:
+        self.sessions = sessions
+        self.tag_key = tag_key
+        self._keys: dict[str, AccountAccessKeys] = {}
+        self._lock = threading.Lock()
+
+    def accounts(self) -> list[Account]:
+        return self.sessions.accounts()
+
+    def account(self, name_or_id: str) -> Account | None:
+        return self.sessions.account(name_or_id)
+
+    def keys_in(self, account_id: str) -> AccountAccessKeys:
+        with self._lock:
+            if account_id not in self._keys:
+                self._keys[account_id] = AccountAccessKeys(self.sessions, account_id,
+                                                           self.tag_key)
+            return self._keys[account_id]
 
 
 def _all_users(iam: BaseClient) -> list[IamUser]:

@@ -80,6 +80,7 @@ class Rotation:
     warning_channel: str | None = None  # the "old key still in use" DM, updated when it is moot
     warning_ts: str | None = None
     reactivated_at: datetime | None = None  # the old key was found active again at deletion
+    account: str | None = None  # the account id of the IAM user; None: Gatehouse's own
 
     @property
     def for_someone_else(self) -> bool:
@@ -130,6 +131,7 @@ class MappingChange:
     decided_at: datetime | None = None
     channel: str | None = None
     message_ts: str | None = None
+    account: str | None = None  # the account id of both IAM users; None: Gatehouse's own
 
 
 class RotationInProgress(UserError):
@@ -139,8 +141,10 @@ class RotationInProgress(UserError):
 class KeySlotsFull(UserError):
     """The IAM user already has two keys; `inactive` are those that may be deleted first."""
 
-    def __init__(self, message: str, keys: Sequence[AccessKey]) -> None:
+    def __init__(self, message: str, keys: Sequence[AccessKey],
+                 account: str | None = None) -> None:
         super().__init__(message)
+        self.account = account  # the id of the account the keys are in (None: Gatehouse's own)
         self.keys = tuple(keys)
         self.inactive = tuple(key for key in keys if not key.is_active)
 

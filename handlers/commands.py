@@ -18,7 +18,8 @@ USAGE = {
     "cancel": "`/access cancel <request-id>` — cancel your pending request",
     "revoke": "`/access revoke <request-id>` — end an active grant now",
     "extend": "`/access extend <request-id> <duration> [reason…]` — ask for more time",
-    "rotate-key": "`/access rotate-key [@user]` — rotate your IAM access key (admins: anyone's)",
+    "rotate-key": "`/access rotate-key [@user] [account]` — rotate your IAM access key "
+                  "(admins: anyone's; name the account when there are several)",
     "who-can": "`/access who-can <role>` — who may request and who approves a role",
     "pending": "`/access pending` — requests waiting for your decision",
     "digest": "`/access digest` — post the IAM hygiene digest now (admins)",

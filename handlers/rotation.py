@@ -22,7 +22,8 @@ from handlers import rotation_blocks
 from handlers.commands import USAGE, Command, user_mention
 from handlers.notifier import SlackNotifier
 from handlers.replies import Background, ephemeral, on_click
-from services.rotation.commands import RotationCommands
+from services.rotation.accounts import ChooseAccount
+from services.rotation.commands import KeyOverview, RotationCommands
 
 log = logging.getLogger("gatehouse.keys")
 LIST_BUDGET_SECONDS = 2.0  # `/access list` is answered inside Slack's 3-second ack
@@ -33,17 +34,28 @@ class SlackKeyMessages:
     """Implements the rotation's key-messages port: the DM that holds a secret, and its later
     versions."""
 
-    def __init__(self, notifier: SlackNotifier, config: Config) -> None:
+    def __init__(self, notifier: SlackNotifier, config: Config,
+                 account_name: Callable[[str], str | None] | None = None) -> None:
         self.notifier = notifier
         self.config = config
+        self.account_name = account_name  # an account id -> its name, with `accounts:`
+
+    def _where(self, rotation: Rotation) -> str:
+        """' in account `prod` (111111111111)' for a rotation in a managed account."""
+        if rotation.account is None:
+            return ""
+        name = self.account_name(rotation.account) if self.account_name else None
+        return f" in account `{name}` ({rotation.account})" if name else \
+            f" in account {rotation.account}"
 
     def announce_key(self, rotation: Rotation) -> tuple[str, str]:
         return self.notifier.dm(rotation.holder, rotation_blocks.ANNOUNCE_TEXT,
-                                rotation_blocks.key_announced(rotation))
+                                rotation_blocks.key_announced(rotation, self._where(rotation)))
 
     def deliver_key(self, rotation: Rotation, secret: str, now: datetime) -> None:
         """chat.update of the announced DM: the secret never goes into a new message."""
-        blocks = rotation_blocks.key_delivery(rotation, secret, self.config.keys.delete_after)
+        blocks = rotation_blocks.key_delivery(rotation, secret, self.config.keys.delete_after,
+                                              self._where(rotation))
         self.notifier.client.chat_update(channel=rotation.dm_channel, ts=rotation.dm_ts,
                                          text=rotation_blocks.delivery_text(rotation),
                                          blocks=blocks)
@@ -52,7 +64,8 @@ class SlackKeyMessages:
         """chat.update with new blocks: a message edited without them would keep the secret."""
         if not rotation.dm_channel or not rotation.dm_ts:
             return
-        blocks = rotation_blocks.key_concealed(rotation, why, self.config.keys.delete_after)
+        blocks = rotation_blocks.key_concealed(rotation, why, self.config.keys.delete_after,
+                                               self._where(rotation))
         try:
             self.notifier.client.chat_update(channel=rotation.dm_channel, ts=rotation.dm_ts,
                                              text=rotation_blocks.delivery_text(rotation),
@@ -108,23 +121,30 @@ class RotationHandlers:
         self.iam_user_tag = iam_user_tag
         self._readers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="gatehouse-keys")
 
-    # --- /access rotate-key [@user] -------------------------------------------------------
+    # --- /access rotate-key [@user] [account] ---------------------------------------------
 
     def on_command(self, parsed: Command, user: str, command: dict[str, Any]) -> str | None:
-        holder = rotation_target(parsed, user)
+        holder, account = rotation_args(parsed, user)
         url = command.get("response_url")
         return self._rotating(user, holder, lambda text, blocks: WebhookClient(url).send(
-            text=text, blocks=blocks, response_type="ephemeral") if url else None)
+            text=text, blocks=blocks, response_type="ephemeral") if url else None, account)
 
     def _rotating(self, user: str, holder: str,
-                  show: Callable[[str, list[dict[str, Any]]], Any]) -> str | None:
-        """Rotate; when an inactive key is in the way, show a button that deletes it."""
+                  show: Callable[[str, list[dict[str, Any]]], Any],
+                  account: str | None = None) -> str | None:
+        """Rotate; when an inactive key is in the way, show a button that deletes it; when
+        the holder has IAM users in several accounts, a button per account."""
         try:
-            return self.service.request(user, holder, self.now())
+            return self.service.request(user, holder, self.now(), account)
         except KeySlotsFull as full:
             if not full.inactive:
                 raise
-            show(str(full), rotation_blocks.slots_full(str(full), holder, full.inactive))
+            show(str(full), rotation_blocks.slots_full(str(full), holder, full.inactive,
+                                                       full.account))
+            return None
+        except ChooseAccount as choice:
+            show(str(choice), rotation_blocks.choose_account(
+                str(choice), holder, [(a.name, a.id) for a in choice.accounts]))
             return None
 
     # --- buttons --------------------------------------------------------------------------
@@ -139,9 +159,9 @@ class RotationHandlers:
         return self.service.postpone(_rotation_id(action), user, self.now())
 
     def delete_inactive(self, user: str, action: dict[str, Any]) -> str | None:
-        holder, key_id = _holder_and_key(action)
+        holder, key_id, account = _holder_and_key(action)
         try:
-            return self.service.delete_inactive(holder, key_id, user, self.now())
+            return self.service.delete_inactive(holder, key_id, user, self.now(), account)
         except KeySlotsFull as full:
             raise UserError(str(full)) from None
 
@@ -165,6 +185,17 @@ class RotationHandlers:
         show = _blocks_reply(body, respond, client)
         self.background.run(lambda: self._rotating(user, user, show), ephemeral(respond))
 
+    def on_rotate_in(self, ack: Ack, body: dict[str, Any], action: dict[str, Any],
+                     client: WebClient, respond: Respond) -> None:
+        """A button of the "which account?" answer: rotate in the account it names."""
+        ack()
+        user = body["user"]["id"]
+        show = _blocks_reply(body, respond, client)
+        def rotate() -> str | None:
+            holder, account = _holder_and_account(action)
+            return self._rotating(user, holder, show, account)
+        self.background.run(rotate, ephemeral(respond))
+
     # --- reading --------------------------------------------------------------------------
 
     def list_lines(self, user: str) -> list[str]:
@@ -178,13 +209,10 @@ class RotationHandlers:
 
     def _lines(self, user: str, now: datetime) -> list[str]:
         try:
-            overview = self.service.overview(user, now)
+            overviews = self.service.overviews(user, now)
         except UserError as problem:
             return [f"• Access keys: {problem}"]
-        if overview is None:
-            return []
-        return rotation_blocks.key_lines(overview.iam_user, overview.keys, overview.rotation, now,
-                                         overview.first_key_allowed)
+        return [line for overview in overviews for line in _overview_lines(overview, now)]
 
     def home_section(self, user: str) -> list[dict[str, Any]]:
         now = self.now()
@@ -196,15 +224,32 @@ class RotationHandlers:
         return rotation_blocks.home_section(user, overview, now, tag=tag)
 
 
+def _overview_lines(overview: KeyOverview, now: datetime) -> list[str]:
+    lines = rotation_blocks.key_lines(overview.iam_user, overview.keys, overview.rotation, now,
+                                      overview.first_key_allowed)
+    if overview.account is None:
+        return lines
+    return [f"{line} in account {overview.account}" if line.startswith("• Access key ")
+            else line for line in lines]
+
+
 def rotation_target(parsed: Command, user: str) -> str:
     """`rotate-key` -> the caller; `rotate-key @someone` -> that user."""
-    if not parsed.args:
-        return user
-    mentioned = user_mention(parsed.args[0]) if len(parsed.args) == 1 else None
-    if mentioned is None:
+    return rotation_args(parsed, user)[0]
+
+
+def rotation_args(parsed: Command, user: str) -> tuple[str, str | None]:
+    """`rotate-key [@someone] [account]` -> (whose key, the account named or None)."""
+    args = list(parsed.args)
+    holder = user
+    if args and args[0].startswith("<@"):
+        holder = user_mention(args.pop(0)) or ""
+    account = args.pop(0) if args and not args[0].startswith(("<", "@")) else None
+    if not holder or args:
         raise UserError("Name the person as a Slack mention picked from the list, e.g. "
-                        f"`/access rotate-key @dana`. Write: {USAGE['rotate-key']}")
-    return mentioned
+                        "`/access rotate-key @dana`, and the account by its name, e.g. "
+                        f"`/access rotate-key prod`. Write: {USAGE['rotate-key']}")
+    return holder, account
 
 
 def _rotation_id(action: dict[str, Any]) -> int:
@@ -214,11 +259,25 @@ def _rotation_id(action: dict[str, Any]) -> int:
     return int(value)
 
 
-def _holder_and_key(action: dict[str, Any]) -> tuple[str, str]:
-    holder, _, key_id = str(action.get("value", "")).partition(":")
-    if not holder or not key_id.isalnum():
+def _holder_and_key(action: dict[str, Any]) -> tuple[str, str, str | None]:
+    """`holder:key id[:account id]` -> (holder, key id, account id or None)."""
+    holder, _, rest = str(action.get("value", "")).partition(":")
+    key_id, _, account = rest.partition(":")
+    if not holder or not key_id.isalnum() or not (account == "" or _is_account_id(account)):
         raise UserError("That button is out of date; run `/access rotate-key` again.")
-    return holder, key_id
+    return holder, key_id, account or None
+
+
+def _holder_and_account(action: dict[str, Any]) -> tuple[str, str]:
+    """`holder:account id` -> (holder, account id)."""
+    holder, _, account = str(action.get("value", "")).partition(":")
+    if not holder.isalnum() or not _is_account_id(account):
+        raise UserError("That button is out of date; run `/access rotate-key` again.")
+    return holder, account
+
+
+def _is_account_id(text: str) -> bool:
+    return len(text) == 12 and text.isascii() and text.isdigit()
 
 
 def _dm(client: WebClient, user: str, text: str,
@@ -244,6 +303,7 @@ def register_rotation(app: App, handlers: RotationHandlers) -> None:
     app.action("key_postpone")(on_click(handlers.background, handlers.postpone))
     app.action("key_delete_inactive")(on_click(handlers.background, handlers.delete_inactive))
     app.action("key_rotate")(handlers.on_rotate)
+    app.action("key_rotate_in")(handlers.on_rotate_in)
     app.action("key_delete_old")(on_click(handlers.background, handlers.delete_old))
     app.action("key_keep_old")(on_click(handlers.background, handlers.keep_old))
     app.action("key_mapping_approve")(on_click(handlers.background, handlers.approve_mapping))

@@ -34,10 +34,11 @@ def delivery_text(rotation: Rotation) -> str:
     return f"Your new AWS access key {rotation.new_key_id} (IAM user {rotation.iam_user})"
 
 
-def _who_and_where(rotation: Rotation) -> str:
+def _who_and_where(rotation: Rotation, where: str = "") -> str:
     by = f"<@{rotation.requested_by}> rotated your access key. " \
         if rotation.for_someone_else else ""
-    return f"{by}IAM user `{escape(rotation.iam_user)}`, new key `{rotation.new_key_id}`."
+    return (f"{by}IAM user `{escape(rotation.iam_user)}`{where}, new key "
+            f"`{rotation.new_key_id}`.")
 
 
 def _old_key_plan(rotation: Rotation, delete_after: int) -> str:
@@ -60,8 +61,12 @@ def _deactivate_button(rotation: Rotation, text: str = "Deactivate old key now")
         "Deactivate"))
 
 
-def key_delivery(rotation: Rotation, secret: str, delete_after: int) -> list[Block]:
-    """The only message that ever holds the secret; `key_concealed` replaces it."""
+def key_delivery(rotation: Rotation, secret: str, delete_after: int,
+                 where: str = "") -> list[Block]:
+    """The only message that ever holds the secret; `key_concealed` replaces it.
+
+    `where`: ' in account `prod` (111111111111)' when Gatehouse manages several accounts.
+    """
     credentials = (f"[default]\naws_access_key_id = {rotation.new_key_id}\n"
                    f"aws_secret_access_key = {secret}")
     buttons = [button("I have stored it", "key_stored", str(rotation.id), "primary")]
@@ -69,7 +74,7 @@ def key_delivery(rotation: Rotation, secret: str, delete_after: int) -> list[Blo
         buttons.append(_deactivate_button(rotation))
     return [
         _header(HEADER),
-        section(f"{_who_and_where(rotation)} The secret is shown only here, once: store it "
+        section(f"{_who_and_where(rotation, where)} The secret is shown only here, once: store it "
                 "now (for example in `~/.aws/credentials`). This message loses it when you "
                 "click *I have stored it*, or in an hour."),
         section(f"```{credentials}```"),
@@ -78,23 +83,24 @@ def key_delivery(rotation: Rotation, secret: str, delete_after: int) -> list[Blo
     ]
 
 
-def key_announced(rotation: Rotation) -> list[Block]:
+def key_announced(rotation: Rotation, where: str = "") -> list[Block]:
     """The key DM before the key exists; the secret is put into this very message."""
     by = f"<@{rotation.requested_by}> is rotating your access key. " \
         if rotation.for_someone_else else ""
     return [_header(HEADER), section(
         f"{by}Gatehouse is creating a new access key for IAM user "
-        f"`{escape(rotation.iam_user)}`; it appears in this message in a moment.")]
+        f"`{escape(rotation.iam_user)}`{where}; it appears in this message in a moment.")]
 
 
-def key_concealed(rotation: Rotation, why: str | None, delete_after: int) -> list[Block]:
+def key_concealed(rotation: Rotation, why: str | None, delete_after: int,
+                  where: str = "") -> list[Block]:
     """The key DM once the secret is gone from it, showing where the rotation stands."""
     if rotation.state in (RotationState.FAILED, RotationState.CREATING, RotationState.CREATED):
         return [_header(HEADER), section(_withdrawn(rotation))]
     because = f" ({escape(why)})" if why else ""
     blocks = [
         _header(HEADER),
-        section(f"{_who_and_where(rotation)} The secret was removed from this message"
+        section(f"{_who_and_where(rotation, where)} The secret was removed from this message"
                 f"{because}."),
         context(_old_key_plan(rotation, delete_after)),
     ]
@@ -155,9 +161,11 @@ def mapping_approval(change: MappingChange, admin_via: Sequence[str],
     admin = (f"\n:warning: `{escape(change.new_iam_user)}` is an administrator: "
              f"{escape('; '.join(admin_via))}." if admin_via else "")
     blocks = [section(
-        f"*Whose access key does <@{change.slack_user}> rotate?*\nTheir keys are {was}; the "
-        f"IAM tag now names `{escape(change.new_iam_user)}`. Anyone who can edit IAM tags can "
-        f"move it, so Gatehouse makes no key until a Gatehouse admin approves.{admin}")]
+        f"*Whose access key does <@{change.slack_user}> rotate"
+        f"{f' in account {change.account}' if change.account else ''}?*\nTheir keys are "
+        f"{was}; the IAM tag now names `{escape(change.new_iam_user)}`. Anyone who can edit "
+        f"IAM tags can move it, so Gatehouse makes no key until a Gatehouse admin approves."
+        f"{admin}")]
     if change.status is MappingStatus.PENDING:
         who = " ".join(f"<@{user}>" for user in admins)
         blocks.append(context(f"Asked {stamp(change.requested_at)}. Gatehouse admins: {who}"))
@@ -194,12 +202,16 @@ def warning_text(old: AccessKey) -> str:
     return f"Your old access key {old.key_id} is still in use"
 
 
-def slots_full(message: str, holder: str, inactive: Sequence[AccessKey]) -> list[Block]:
-    """The two-key refusal, with a button per inactive key that deletes it and continues."""
+def slots_full(message: str, holder: str, inactive: Sequence[AccessKey],
+               account: str | None = None) -> list[Block]:
+    """The two-key refusal, with a button per inactive key that deletes it and continues
+    (its value: holder:key id, and :account id when the key is in a managed account)."""
     blocks = [section(message)]
+    suffix = f":{account}" if account else ""
     for key in inactive:
         blocks.append(actions(button(
-            f"Delete {key.key_id} and rotate", "key_delete_inactive", f"{holder}:{key.key_id}",
+            f"Delete {key.key_id} and rotate", "key_delete_inactive",
+            f"{holder}:{key.key_id}{suffix}",
             "danger", confirm_dialog("Delete the inactive key?",
                                      f"`{key.key_id}` is deleted for good; then the rotation "
                                      "goes on.", "Delete")),
@@ -246,3 +258,10 @@ def home_section(holder: str, overview: Any, now: datetime, *, tag: str,
         label = "Rotate key" if overview.keys else "Create a key"
         blocks.append(actions(button(label, "key_rotate", holder), block_id="key-home"))
     return blocks
+
+
+def choose_account(message: str, holder: str, accounts: Sequence[tuple[str, str]]) -> list[Block]:
+    """Which account's key to rotate: a button per (name, id), the typed command in the text."""
+    buttons = [button(f"Rotate in {name}"[:75], "key_rotate_in", f"{holder}:{account_id}")
+               for name, account_id in accounts[:25]]
+    return [section(message), actions(*buttons, block_id="key-choose-account")]

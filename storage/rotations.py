@@ -44,7 +44,7 @@ def _rotation(row: dict[str, Any]) -> Rotation:
         delete_at=from_iso(row["delete_at"]), warned=bool(row["warned"]),
         postponements=row["postponements"], refused_step=row["refused_step"], note=row["note"],
         warning_channel=row.get("warning_channel"), warning_ts=row.get("warning_ts"),
-        reactivated_at=from_iso(row.get("reactivated_at")),
+        reactivated_at=from_iso(row.get("reactivated_at")), account=row.get("account") or None,
     )
 
 
@@ -69,8 +69,12 @@ class RotationRepository:
         self.audit = audit
 
     def insert(self, *, holder: str, requested_by: str, iam_user: str, plan: RotationPlan,
-               owner: str, now: datetime, request_id: int | None = None) -> Rotation:
-        """Store a rotation in `creating`, before any key exists; refuse a second open one."""
+               owner: str, now: datetime, request_id: int | None = None,
+               account: str | None = None) -> Rotation:
+        """Store a rotation in `creating`, before any key exists; refuse a second open one.
+
+        `account`: the id of the account the IAM user is in (None: Gatehouse's own).
+        """
         with self.store.transaction():
             try:
                 rotation_id = self.store.insert("key_rotations", {
@@ -78,7 +82,7 @@ class RotationRepository:
                     "iam_user": iam_user, "state": RotationState.CREATING.value, "owner": owner,
                     "keys_before": json.dumps(list(plan.keys_before)),
                     "old_key_id": plan.old_key_id, "started_at": to_iso(now),
-                    "updated_at": to_iso(now)})
+                    "updated_at": to_iso(now), "account": account or ""})
             except UniqueViolation:  # the key_rotations_open index: one open per user
                 raise RotationInProgress(
                     f"A key rotation of IAM user `{iam_user}` is already under way; "
@@ -125,9 +129,11 @@ class RotationRepository:
         """An audit entry about a rotation that changes no state (a warning, a deletion)."""
         self._audit(rotation, action, actor, now, details)
 
-    def open_for(self, iam_user: str) -> Rotation | None:
-        row = self.store.first("key_rotations", f"iam_user = ? AND state IN ({_OPEN})",
-                               [iam_user])
+    def open_for(self, iam_user: str, account: str | None = None) -> Rotation | None:
+        """The open rotation of `iam_user` in `account` (None: Gatehouse's own)."""
+        row = self.store.first("key_rotations",
+                               f"account = ? AND iam_user = ? AND state IN ({_OPEN})",
+                               [account or "", iam_user])
         return _rotation(row) if row else None
 
     def open_of_holder(self, holder: str) -> list[Rotation]:
@@ -149,6 +155,8 @@ class RotationRepository:
         """Key ids only: a secret never reaches this table."""
         facts = {"rotation": rotation.id, "iam_user": rotation.iam_user,
                  "old_key_id": rotation.old_key_id, "new_key_id": rotation.new_key_id}
+        if rotation.account:
+            facts["account"] = rotation.account
         self.audit.append(at=now, actor=actor, action=action, request_id=rotation.request_id,
                           role=AUDIT_ROLE, subject=rotation.holder,
                           details={**facts, **(details or {})})
@@ -160,11 +168,14 @@ class KeyRequests:
     def __init__(self, repo: Repository) -> None:
         self.repo = repo
 
-    def file(self, *, requested_by: str, holder: str, reason: str,
-             now: datetime) -> AccessRequest:
+    def file(self, *, requested_by: str, holder: str, reason: str, now: datetime,
+             account: str | None = None) -> AccessRequest:
+        """A key request; in another account its role reads `access-key@<account id>`."""
+        role = f"{AUDIT_ROLE}@{account}" if account else AUDIT_ROLE
         try:
             return self.repo.create_request(
-                kind=Kind.KEY, requester=requested_by, role=AUDIT_ROLE, duration_seconds=0,
-                reason=reason, approvals_required=1, now=now, target_user=holder)
+                kind=Kind.KEY, requester=requested_by, role=role, duration_seconds=0,
+                reason=reason, approvals_required=1, now=now, target_user=holder,
+                details={"account": account} if account else None)
         except DuplicateRequest as exc:
             raise AlreadyRequested(exc.existing.label) from None

@@ -220,4 +220,30 @@ MIGRATIONS: list[tuple[str, list[Step]]] = [
     ("007-digest-nothing-read", [
         "ALTER TABLE digests ADD COLUMN nothing_read INTEGER NOT NULL DEFAULT 0",
     ]),
+    # Key rotation across accounts: each rotation and mapping names the account of its IAM
+    # user ('' is Gatehouse's own account); one open rotation per IAM user per account, and
+    # a Slack user may be mapped to one IAM user in each account.
+    ("008-key-rotation-accounts", [
+        "ALTER TABLE key_rotations ADD COLUMN account TEXT NOT NULL DEFAULT ''",
+        "DROP INDEX key_rotations_open",
+        """CREATE UNIQUE INDEX key_rotations_open ON key_rotations (account, iam_user)
+           WHERE state IN ('creating', 'created', 'delivered', 'deactivated')""",
+        "ALTER TABLE key_mapping_changes ADD COLUMN account TEXT NOT NULL DEFAULT ''",
+        "DROP INDEX key_mapping_changes_pending",
+        """CREATE UNIQUE INDEX key_mapping_changes_pending
+           ON key_mapping_changes (slack_user, account) WHERE status = 'pending'""",
+        "ALTER TABLE key_mappings RENAME TO key_mappings_one_account",
+        """CREATE TABLE key_mappings (
+            slack_user TEXT NOT NULL,
+            account TEXT NOT NULL DEFAULT '',
+            iam_user TEXT NOT NULL,
+            iam_user_id TEXT NOT NULL DEFAULT '',
+            recorded_at TEXT NOT NULL,
+            CONSTRAINT key_mappings_per_account PRIMARY KEY (slack_user, account)
+        )""",
+        """INSERT INTO key_mappings (slack_user, account, iam_user, iam_user_id, recorded_at)
+           SELECT slack_user, '', iam_user, iam_user_id, recorded_at
+           FROM key_mappings_one_account""",
+        "DROP TABLE key_mappings_one_account",
+    ]),
 ]

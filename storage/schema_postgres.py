@@ -112,6 +112,20 @@ TWINS: dict[str, list[str]] = {
     "007-digest-nothing-read": [
         "ALTER TABLE digests ADD COLUMN nothing_read INTEGER NOT NULL DEFAULT 0",
     ],
+    "008-key-rotation-accounts": [
+        f"ALTER TABLE key_rotations ADD COLUMN account {T} NOT NULL DEFAULT ''",
+        "DROP INDEX key_rotations_open",
+        """CREATE UNIQUE INDEX key_rotations_open ON key_rotations (account, iam_user)
+           WHERE state IN ('creating', 'created', 'delivered', 'deactivated')""",
+        f"ALTER TABLE key_mapping_changes ADD COLUMN account {T} NOT NULL DEFAULT ''",
+        "DROP INDEX key_mapping_changes_pending",
+        """CREATE UNIQUE INDEX key_mapping_changes_pending
+           ON key_mapping_changes (slack_user, account) WHERE status = 'pending'""",
+        f"ALTER TABLE key_mappings ADD COLUMN account {T} NOT NULL DEFAULT ''",
+        "ALTER TABLE key_mappings DROP CONSTRAINT key_mappings_pkey",
+        """ALTER TABLE key_mappings ADD CONSTRAINT key_mappings_per_account
+           PRIMARY KEY (slack_user, account)""",
+    ],
 }
 
 

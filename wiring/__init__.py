@@ -156,7 +156,7 @@ def build(env: Environment, config: Config, *, clock: Callable[[], datetime] | N
     notifier = SlackNotifier(client, config,
                              deciders=lambda request: gh.rules.decision_makers(request),
                              on_home_changed=lambda users: home.changed(users))
-    steps = key_steps(config, clients, store, requests, jobs, audit, notifier)
+    steps = key_steps(config, clients, store, requests, jobs, audit, notifier, accounts)
     gh = Gatehouse.build(config=config, requests=requests, jobs=jobs, audit=audit, uow=store,
                          slack=notifier, aws=aws_grants, clock=clock, on_call=_pagerduty(env),
                          job_table=lambda access: job_table(access, steps),

@@ -12,6 +12,7 @@ from domain.jobs import JobKind, RotationJob
 from domain.requests import Status
 from domain.rotation import (
     SECRET_LIFETIME,
+    KeySlotsFull,
     Rotation,
     RotationPlan,
     RotationState,
@@ -23,6 +24,7 @@ from services.rotation.mapping import KeyMappingGuard
 from services.rotation.ports import (
     ApprovalRequests,
     IamKeys,
+    IamKeysByAccount,
     JobQueue,
     KeyMessages,
     Notices,
@@ -32,7 +34,7 @@ from services.rotation.ports import (
 )
 from services.rotation.recovery import KeyRecovery
 from services.rotation.retiring import KeyRetirer
-from services.rotation.shared import SYSTEM, deactivation_key, job_key, log, refused
+from services.rotation.shared import SYSTEM, KeysIn, deactivation_key, job_key, log, refused
 
 RECOVERY_DEADLINE = timedelta(minutes=5)
 UNDELIVERABLE = ("Slack did not take the direct message with your new key, so the key was "
@@ -50,9 +52,11 @@ class KeyIssuer:
     def __init__(self, rotations: RotationStore, iam: IamKeys, messages: KeyMessages,
                  notices: Notices, requests: ApprovalRequests, jobs: JobQueue, uow: UnitOfWork,
                  settings: RotationSettings, recovery: KeyRecovery,
-                 retirer: KeyRetirer, guard: KeyMappingGuard) -> None:
+                 retirer: KeyRetirer, guard: KeyMappingGuard,
+                 by_account: IamKeysByAccount | None = None) -> None:
         self.rotations = rotations
         self.iam = iam
+        self.keys_in = KeysIn(iam, by_account)  # `account` below: an id, None for Gatehouse's own
         self.messages = messages
         self.notices = notices
         self.requests = requests
@@ -65,68 +69,78 @@ class KeyIssuer:
 
     # --- who is who -----------------------------------------------------------------------
 
-    def iam_user_of(self, holder: str, now: datetime) -> IamUser:
+    def iam_user_of(self, holder: str, now: datetime, account: str | None = None) -> IamUser:
+        where = self.keys_in.where(account)
         try:
-            user = self.iam.find_user(holder, now)
+            user = self.keys_in(account).find_user(holder, now)
         except CloudError as exc:
-            raise UserError(f"Gatehouse could not read the IAM users: {exc.message}") from None
+            raise UserError(f"Gatehouse could not read the IAM users{where}: {exc.message}") \
+                from None
         if user is None:
             tag = self.settings.iam_user_tag
             raise UserError(
-                f"<@{holder}> is not linked to an IAM user, so Gatehouse cannot rotate a key. "
+                f"<@{holder}> is not linked to an IAM user{where}, so Gatehouse cannot rotate a "
+                "key. "
                 f"An admin must tag the IAM user with `{tag}` = `{holder}` (IAM console → "
                 "Users → the user → Tags; only one user may carry it), then run "
                 "`/access rotate-key` again.")
         return user
 
-    def keys_of(self, holder: str, now: datetime) -> tuple[str, list[AccessKey]]:
+    def keys_of(self, holder: str, now: datetime,
+                account: str | None = None) -> tuple[str, list[AccessKey]]:
         """(IAM user name, its keys); a user renamed or deleted since the look-up is re-read."""
-        user, keys = self.user_and_keys(holder, now)
+        user, keys = self.user_and_keys(holder, now, account)
         return user.name, keys
 
-    def user_and_keys(self, holder: str, now: datetime) -> tuple[IamUser, list[AccessKey]]:
-        user = self.iam_user_of(holder, now)
+    def user_and_keys(self, holder: str, now: datetime,
+                      account: str | None = None) -> tuple[IamUser, list[AccessKey]]:
+        user = self.iam_user_of(holder, now, account)
         try:
-            return user, self.iam.list_keys(user.name)
+            return user, self.keys_in(account).list_keys(user.name)
         except CloudError as exc:
             if exc.code != "NoSuchEntity":
                 raise UserError(f"Gatehouse could not read the access keys: {exc.message}") \
                     from None
-        self.iam.forget()
-        user = self.iam_user_of(holder, now)
+        self.keys_in(account).forget()
+        user = self.iam_user_of(holder, now, account)
         try:
-            return user, self.iam.list_keys(user.name)
+            return user, self.keys_in(account).list_keys(user.name)
         except CloudError as exc:
             raise UserError(f"Gatehouse could not read the access keys: {exc.message}") from None
 
-    def trusted_keys_of(self, holder: str, actor: str,
-                        now: datetime) -> tuple[str, list[AccessKey]]:
+    def trusted_keys_of(self, holder: str, actor: str, now: datetime,
+                        account: str | None = None) -> tuple[str, list[AccessKey]]:
         """As keys_of, for a change: the IAM user must be the recorded one, and no admin."""
-        user, keys = self.user_and_keys(holder, now)
-        self.guard.check(holder, user, actor, now)
+        user, keys = self.user_and_keys(holder, now, account)
+        self.guard.check(holder, user, actor, now, account)
         return user.name, keys
 
-    def prepare(self, holder: str, now: datetime,
-                actor: str | None = None) -> tuple[str, RotationPlan]:
+    def prepare(self, holder: str, now: datetime, actor: str | None = None,
+                account: str | None = None) -> tuple[str, RotationPlan]:
         """Check that a rotation can start now; raise UserError (or KeySlotsFull) if not."""
-        iam_user, keys = self.trusted_keys_of(holder, actor or holder, now)
+        iam_user, keys = self.trusted_keys_of(holder, actor or holder, now, account)
         if not keys and not self.settings.allow_first_key:
             raise UserError(_first_key_refusal(iam_user))
-        current = self.rotations.open_for(iam_user)
+        current = self.rotations.open_for(iam_user, account)
         if current is not None and current.state is RotationState.DEACTIVATED \
                 and find_key(keys, current.old_key_id) is None:
             self.retirer.complete(current, SYSTEM, now, "the old key had already been deleted")
             current = None
         if current is not None and current.state is not RotationState.DEACTIVATED:
             raise UserError(_busy_message(current))
-        return iam_user, plan_rotation(keys, iam_user, now)
+        try:
+            return iam_user, plan_rotation(keys, iam_user, now)
+        except KeySlotsFull as full:
+            if account is None:
+                raise
+            raise KeySlotsFull(str(full), full.keys, account) from None
 
     # --- the steps ------------------------------------------------------------------------
 
     def rotate(self, holder: str, requested_by: str, now: datetime,
-               request_id: int | None = None) -> Rotation:
-        iam_user, plan = self.prepare(holder, now, requested_by)
-        rotation = self.begin(holder, requested_by, iam_user, plan, now, request_id)
+               request_id: int | None = None, account: str | None = None) -> Rotation:
+        iam_user, plan = self.prepare(holder, now, requested_by, account)
+        rotation = self.begin(holder, requested_by, iam_user, plan, now, request_id, account)
         self.recovery.holding(rotation.id, True)
         try:
             rotation = self.announce(rotation, now)
@@ -136,13 +150,14 @@ class KeyIssuer:
             self.recovery.holding(rotation.id, False)
 
     def begin(self, holder: str, requested_by: str, iam_user: str, plan: RotationPlan,
-              now: datetime, request_id: int | None = None) -> Rotation:
+              now: datetime, request_id: int | None = None,
+              account: str | None = None) -> Rotation:
         """Store the rotation before any key exists, with the job that cleans up after a crash."""
         with self.uow.transaction():
             rotation = self.rotations.insert(holder=holder, requested_by=requested_by,
                                              iam_user=iam_user, plan=plan,
                                              owner=self.recovery.owner, now=now,
-                                             request_id=request_id)
+                                             request_id=request_id, account=account)
             if request_id is not None:
                 self.requests.move(request_id, Status.ACTIVE, actor=SYSTEM, now=now,
                                    expect=[Status.APPROVED], details={"rotation": rotation.id})
@@ -167,7 +182,7 @@ class KeyIssuer:
     def create(self, rotation: Rotation, now: datetime) -> tuple[Rotation, NewAccessKey]:
         """CreateAccessKey, then record the new key's id (never its secret)."""
         try:
-            new_key = self.iam.create_key(rotation.iam_user)
+            new_key = self.keys_in(rotation.account).create_key(rotation.iam_user)
         except CloudError as exc:
             self.recovery.fail(rotation, f"AWS refused to create the key: {exc.message}", now)
             raise refused("create the new access key", exc) from None
@@ -176,7 +191,7 @@ class KeyIssuer:
                                       new_key_id=new_key.key_id,
                                       new_key_created=new_key.created)
         if created is None:  # recovered meanwhile by another Gatehouse: this key is an orphan
-            self.iam.delete_key(rotation.iam_user, new_key.key_id)
+            self.keys_in(rotation.account).delete_key(rotation.iam_user, new_key.key_id)
             raise UserError("The rotation was stopped while the key was being created; "
                             "nothing changed. Run `/access rotate-key` again.")
         return created, new_key
@@ -228,12 +243,13 @@ class KeyIssuer:
     def confirmation(self, rotation: Rotation) -> str:
         """The requester's answer: key ids only; the secret is in the holder's DM alone."""
         after = format_duration(self.settings.delete_after)
+        where = self.keys_in.where(rotation.account)
         if rotation.for_someone_else:
-            head = (f"Rotated <@{rotation.holder}>'s access key: the new key "
+            head = (f"Rotated <@{rotation.holder}>'s access key{where}: the new key "
                     f"`{rotation.new_key_id}` was sent to them in a DM.")
         else:
-            head = (f"Your new access key `{rotation.new_key_id}` and its secret are in your DMs "
-                    "with Gatehouse.")
+            head = (f"Your new access key `{rotation.new_key_id}`{where} and its secret are in "
+                    "your DMs with Gatehouse.")
         if rotation.old_key_id is None:
             return f"{head} There was no old key, so there is nothing to retire."
         return (f"{head} The old key `{rotation.old_key_id}` keeps working until "

@@ -26,48 +26,54 @@ class KeyMappingGuard:
         self.notices = notices
         self.settings = settings
 
-    def check(self, holder: str, user: IamUser, actor: str, now: datetime) -> None:
-        """Raise UserError unless Gatehouse may make a key for `user` on behalf of `holder`."""
-        self._trusted(holder, user, actor, now)
+    def check(self, holder: str, user: IamUser, actor: str, now: datetime,
+              account: str | None = None) -> None:
+        """Raise UserError unless Gatehouse may make a key for `user` on behalf of `holder`;
+        `account` is the id of the account `user` is in (None: Gatehouse's own)."""
+        self._trusted(holder, user, actor, now, account)
         self._not_protected(user)
 
     # --- the mapping ----------------------------------------------------------------------
 
-    def _trusted(self, holder: str, user: IamUser, actor: str, now: datetime) -> None:
-        mapping = self.mappings.get(holder)
+    def _trusted(self, holder: str, user: IamUser, actor: str, now: datetime,
+                 account: str | None) -> None:
+        mapping = self.mappings.get(holder, account)
         if mapping is not None and mapping.is_user(user):
             return
-        other = self.mappings.holder_of(user.name)
+        other = self.mappings.holder_of(user.name, account)
         if mapping is None and other in (None, holder):
-            mapping = self.mappings.record(holder, user, actor, now)
+            mapping = self.mappings.record(holder, user, actor, now, account)
             if mapping.is_user(user):
                 return
         self._refuse_change(holder, mapping.iam_user if mapping else None, user, other,
-                            actor, now)
+                            actor, now, account)
 
     def _refuse_change(self, holder: str, old: str | None, user: IamUser, other: str | None,
-                       actor: str, now: datetime) -> None:
+                       actor: str, now: datetime, account: str | None) -> None:
         was = (f"your keys belong to IAM user `{old}`, but the `{self.settings.iam_user_tag}` "
                f"tag now names IAM user `{user.name}`" if old else
                f"IAM user `{user.name}` is recorded as <@{other}>'s, but its "
                f"`{self.settings.iam_user_tag}` tag now names you")
-        decided = self.mappings.last_decided(holder, user)
+        if account:
+            was = f"in account {account}, {was}"
+        decided = self.mappings.last_decided(holder, user, account)
         if decided is not None and decided.status is MappingStatus.DENIED:
             raise UserError(f"Gatehouse made no key: {was}, and <@{decided.decided_by}> refused "
                             f"that change on {stamp(decided.decided_at)}. Put the tag back, or "
                             "ask a Gatehouse admin.")
-        change = self.mappings.pending(holder) or self._ask(holder, old, user, actor, now)
+        change = self.mappings.pending(holder, account) or self._ask(holder, old, user, actor,
+                                                                     now, account)
         raise UserError(
             f"Gatehouse made no key: {was}. A tag alone never moves whose key Gatehouse makes, "
             f"so the change waits for a Gatehouse admin's approval (asked on "
             f"{stamp(change.requested_at)} in <#{self.settings.approvals_channel}>). Once it "
             "is approved you get a DM; then run `/access rotate-key` again.")
 
-    def _ask(self, holder: str, old: str | None, user: IamUser, actor: str,
-             now: datetime) -> MappingChange:
-        change = self.mappings.request_change(holder, old, user, actor, now)
+    def _ask(self, holder: str, old: str | None, user: IamUser, actor: str, now: datetime,
+             account: str | None) -> MappingChange:
+        change = self.mappings.request_change(holder, old, user, actor, now, account)
         if change is None:  # filed meanwhile by a second command
-            return self.mappings.pending(holder)
+            return self.mappings.pending(holder, account)
         log.warning("IAM user mapping changed; waiting for an admin",
                     extra={"slack_user": holder, "old": old, "new": user.name})
         try:

@@ -18,6 +18,7 @@ from domain.rotation import (
 from services.rotation.ports import (
     ApprovalRequests,
     IamKeys,
+    IamKeysByAccount,
     JobQueue,
     KeyMessages,
     Notices,
@@ -26,7 +27,7 @@ from services.rotation.ports import (
     UnitOfWork,
     rotation_of,
 )
-from services.rotation.shared import SYSTEM, job_key, log, quietly
+from services.rotation.shared import SYSTEM, KeysIn, job_key, log, quietly
 
 CRASHED = ("Gatehouse stopped in the middle of the rotation, before you had the new key, so the "
            "rotation was withdrawn (a new key whose id it had recorded is deleted); your current "
@@ -42,8 +43,10 @@ class KeyRecovery:
 
     def __init__(self, rotations: RotationStore, iam: IamKeys, requests: ApprovalRequests,
                  notices: Notices, jobs: JobQueue, uow: UnitOfWork, owner: str,
-                 messages: KeyMessages, admins: tuple[str, ...]) -> None:
+                 messages: KeyMessages, admins: tuple[str, ...],
+                 by_account: IamKeysByAccount | None = None) -> None:
         self.rotations = rotations
+        self.keys_in = KeysIn(iam, by_account)  # each rotation acts in its own account
         self.messages = messages
         self.admins = admins
         self.iam = iam
@@ -86,9 +89,9 @@ class KeyRecovery:
         and the admins are told which keys exist instead.
         """
         unexplained = [] if rotation.new_key_id else unexplained_keys(
-            rotation, self.iam.list_keys(rotation.iam_user))
+            rotation, self.keys_in(rotation.account).list_keys(rotation.iam_user))
         if rotation.new_key_id:
-            self.iam.delete_key(rotation.iam_user, rotation.new_key_id)
+            self.keys_in(rotation.account).delete_key(rotation.iam_user, rotation.new_key_id)
         action = ("key.orphan_deleted" if rotation.new_key_id else
                   "key.unrecorded_key_left" if unexplained else "key.failed")
         with self.uow.transaction():
@@ -142,7 +145,7 @@ class KeyRecovery:
     def _tell_unexplained(self, rotation: Rotation, keys: list[AccessKey],
                           now: datetime) -> None:
         listed = "\n".join(f"• {describe_key(key, now)}" for key in
-                           self.iam.list_keys(rotation.iam_user))
+                           self.keys_in(rotation.account).list_keys(rotation.iam_user))
         text = (f"A rotation of <@{rotation.holder}>'s access key (IAM user "
                 f"`{rotation.iam_user}`) stopped before Gatehouse recorded the id of the key it "
                 f"was creating. A key it does not know appeared meanwhile "

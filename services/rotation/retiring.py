@@ -20,6 +20,7 @@ from domain.rotation import (
 from domain.text import iso_time
 from services.rotation.ports import (
     IamKeys,
+    IamKeysByAccount,
     JobQueue,
     KeyMessages,
     Notices,
@@ -29,7 +30,7 @@ from services.rotation.ports import (
     UnitOfWork,
     rotation_of,
 )
-from services.rotation.shared import SYSTEM, deactivation_key, job_key, quietly
+from services.rotation.shared import SYSTEM, KeysIn, deactivation_key, job_key, quietly
 
 T = TypeVar("T")
 KEPT = "the old key was made active again by hand and is kept"
@@ -40,9 +41,10 @@ class KeyRetirer:
 
     def __init__(self, rotations: RotationStore, iam: IamKeys, messages: KeyMessages,
                  notices: Notices, jobs: JobQueue, uow: UnitOfWork,
-                 settings: RotationSettings) -> None:
+                 settings: RotationSettings, by_account: IamKeysByAccount | None = None) -> None:
         self.rotations = rotations
         self.iam = iam
+        self.keys_in = KeysIn(iam, by_account)  # each rotation acts in its own account
         self.messages = messages
         self.notices = notices
         self.jobs = jobs
@@ -80,7 +82,8 @@ class KeyRetirer:
     def _delete_unless_revived(self, rotation: Rotation, now: datetime) -> None:
         """Delete the old key at its deadline, unless someone made it active again by hand:
         then it is somebody's working key, and the holder and the admins are asked."""
-        old = find_key(self.iam.list_keys(rotation.iam_user), rotation.old_key_id)
+        keys = self.keys_in(rotation.account).list_keys(rotation.iam_user)
+        old = find_key(keys, rotation.old_key_id)
         if old is None:
             self.complete(rotation, SYSTEM, now, "the old key had already been deleted")
             return
@@ -107,7 +110,8 @@ class KeyRetirer:
 
     def retire(self, rotation: Rotation, actor: str, now: datetime, *, check_use: bool) -> None:
         """Deactivate the old key (after warning once if it is still in use)."""
-        old = find_key(self.iam.list_keys(rotation.iam_user), rotation.old_key_id)
+        iam = self.keys_in(rotation.account)
+        old = find_key(iam.list_keys(rotation.iam_user), rotation.old_key_id)
         if old is None:
             self.complete(rotation, actor, now, "the old key had already been deleted")
             return
@@ -115,7 +119,7 @@ class KeyRetirer:
             self._warn(rotation, old, now)
             return
         if old.is_active:
-            self.iam.set_key_status(rotation.iam_user, old.key_id, active=False)
+            iam.set_key_status(rotation.iam_user, old.key_id, active=False)
         delete_at = now + timedelta(seconds=self.settings.delete_after)
         with self.uow.transaction():
             moved = self.rotations.move(rotation.id, RotationState.DEACTIVATED, actor=actor,
@@ -163,14 +167,15 @@ class KeyRetirer:
         for admin in self.settings.admins:
             quietly(self.notices.dm, admin,
                     f"<@{rotation.holder}>'s old access key `{old.key_id}` (IAM user "
-                    f"`{rotation.iam_user}`) was used at {stamp(old.last_used)}"
+                    f"`{rotation.iam_user}`{self.keys_in.where(rotation.account)}) was used at "
+                    f"{stamp(old.last_used)}"
                     f"{f' ({where})' if where else ''} after its replacement was issued. "
                     f"Gatehouse deactivates it at {stamp(until)} unless they postpone.")
 
     def finish(self, rotation: Rotation, actor: str, now: datetime) -> None:
         """Delete the inactive old key; the new key is then the holder's only key."""
         if rotation.old_key_id:
-            self.iam.delete_key(rotation.iam_user, rotation.old_key_id)
+            self.keys_in(rotation.account).delete_key(rotation.iam_user, rotation.old_key_id)
         self.complete(rotation, actor, now, None)
 
     def complete(self, rotation: Rotation, actor: str, now: datetime, note: str | None) -> None:
@@ -217,7 +222,8 @@ class KeyRetirer:
     def _tell_refusal(self, rotation: Rotation, step: str, refusal: CloudError) -> None:
         key = rotation.old_key_id
         text = (f"Gatehouse could not {step} the old access key `{key}` of IAM user "
-                f"`{rotation.iam_user}`: {refusal.message}. It keeps trying, less often each "
+                f"`{rotation.iam_user}`{self.keys_in.where(rotation.account)}: "
+                f"{refusal.message}. It keeps trying, less often each "
                 "time; until then that key stays as it is.")
         for user in {rotation.holder, *self.settings.admins}:
             quietly(self.notices.dm, user, text)

@@ -11,9 +11,10 @@ from typing import Any
 from domain.audit import SYSTEM
 from domain.errors import CloudError, UserError
 from domain.text import iso_time
+from services.rotation.ports import IamKeys, IamKeysByAccount
 
 log = logging.getLogger("gatehouse.keys")
-__all__ = ["SYSTEM", "deactivation_key", "job_key", "new_owner", "quietly", "refused"]
+__all__ = ["SYSTEM", "KeysIn", "deactivation_key", "job_key", "new_owner", "quietly", "refused"]
 
 
 def new_owner() -> str:
@@ -41,3 +42,27 @@ def quietly(send: Callable[..., Any], *args: Any) -> None:
         send(*args)
     except Exception as exc:  # Slack being down must not stop key housekeeping
         log.warning("could not send a key notice", extra={"error": type(exc).__name__})
+
+
+class KeysIn:
+    """The IAM keys a rotation works on: Gatehouse's own account's, or (with `accounts:`)
+    those of the rotation's account, through that account's manage role."""
+
+    def __init__(self, home: IamKeys, by_account: IamKeysByAccount | None) -> None:
+        self.home = home
+        self.by_account = by_account
+
+    def __call__(self, account: str | None) -> IamKeys:
+        if account is None:
+            return self.home
+        if self.by_account is None:
+            raise CloudError(f"account {account} is no longer under accounts: in the config, so "
+                             "Gatehouse will not act there", "NoManageRole")
+        return self.by_account.keys_in(account)
+
+    def where(self, account: str | None) -> str:
+        """' in account `prod` (111111111111)', or '' in Gatehouse's own account."""
+        if account is None:
+            return ""
+        known = self.by_account.account(account) if self.by_account else None
+        return f" in account `{known.name}` ({account})" if known else f" in account {account}"
