@@ -115,8 +115,8 @@ def _run(args: argparse.Namespace, environ: dict[str, str]) -> int:
 def run(environ: Mapping[str, str]) -> int:
     env, config = load_settings(environ)
     clients = AwsClients.from_environment(env.aws_region)
-    problems = AwsGrants(clients, env.federation_url).foreign_roles(
-        {name: role.arn for name, role in config.roles.items()})
+    problems = [] if config.multi_account else AwsGrants(clients, env.federation_url) \
+        .foreign_roles({name: role.arn for name, role in config.roles.items()})
     if problems:  # the bot learns its account first and refuses roles it would revoke wrongly
         raise ConfigError(problems)
     setup_logging(env.log_level)
