@@ -12,6 +12,7 @@ from aws.clients import AwsClients
 from config import ConfigError, load_config, load_environment
 from domain.accounts import Account
 from tests.e2e.conftest import ACCOUNT, ADMIN, APPROVALS, DEV, LEAD, Clock, start_bot, stop_bot
+from tests.e2e.test_account_checks import check, environment
 
 PROD, STAGING = "111111111111", "222222222222"
 MANAGE = "GatehouseManage"
@@ -124,3 +125,24 @@ def test_a_role_in_an_account_without_a_manage_role_is_refused_at_start(tmp_path
     assert error.value.problems == [
         "roles.ops.arn: account 333333333333 has no manage role; add it under accounts:"]
     assert load_environment({"GATEHOUSE_CONFIG": str(path)}).config_path == str(path)
+
+
+def test_check_config_online_names_each_broken_account(tmp_path, aws, slack, federation,
+                                                       capsys, monkeypatch):
+    sessions = spokes()
+    prod = sessions.clients(PROD).iam()  # prod is set up; staging has no manage role at all
+    prod.create_role(RoleName=MANAGE, AssumeRolePolicyDocument=TRUST)
+    prod.create_role(RoleName="ReadOnly", AssumeRolePolicyDocument=TRUST,
+                     MaxSessionDuration=3600)
+    config = accounts_config()
+    config["roles"]["readonly"]["max_duration"] = "2h"
+    env = environment(tmp_path, slack, federation, config)
+    code, lines = check(env, capsys, monkeypatch)
+    assert code == 1
+    staging = [line for line in lines if line.startswith(f"accounts.staging ({STAGING}): ")]
+    assert len(staging) == 1 and "GetRole" in staging[0] and "NoSuchEntity" in staging[0]
+    assert any(line.startswith("roles.prod/readonly.max_duration: ") and "prod" in line
+               for line in lines)
+    assert any(line.startswith("roles.prod/readonly.arn: ") and "boundary" in line
+               for line in lines)
+    assert not any("staging/readonly" in line for line in lines)  # its account is named once
