@@ -94,6 +94,12 @@ def test_a_revoke_denies_the_role_in_its_own_account_and_nowhere_else(org):
 def test_a_grant_expires_and_the_account_is_in_the_audit(org):
     gh = org
     number = grant(gh, "prod/readonly")
+    gh.command(DEV, "list")
+    assert "prod/readonly" in gh.answer(DEV, f"R-{number}")
+    gh.command(DEV, "who-can staging/readonly")
+    assert "Who approves: U0LEAD" in gh.answer(DEV, "staging/readonly")
+    gh.command(ADMIN, "audit prod/readonly")
+    assert "grant.activated" in gh.answer(ADMIN, "prod/readonly")
     gh.clock.advance(hours=1)
     gh.gh.sweep()
     assert gh.status(number) == "expired"

@@ -96,3 +96,33 @@ def test_discovery_that_leaves_a_role_without_its_account_is_a_config_error():
         cfg.with_accounts([Account("data", "444444444444", "m")])
     assert error.value.problems == [
         "roles.ops.arn: account 333333333333 has no manage role; add it under accounts:"]
+
+
+def test_the_request_form_offers_the_account_then_the_role():
+    from slack_sdk.models.views import View
+
+    from handlers import views
+
+    cfg = parse_config(config({"readonly": rule(accounts=["prod", "dev"]),
+                               "admin": rule(accounts=["prod", "dev"]),
+                               "local": rule(f"arn:aws:iam::{PROD}:role/L")},
+                              accounts=ACCOUNTS))
+    modal = views.request_modal(cfg, "C0TEAM")
+    groups = modal["blocks"][0]["element"]["option_groups"]
+    assert [g["label"]["text"] for g in groups] == ["Account dev", "Account prod"]
+    assert [(o["text"]["text"], o["value"]) for o in groups[0]["options"]] == [
+        ("admin", "dev/admin"), ("readonly", "dev/readonly")]
+    assert "local" in [o["value"] for o in groups[1]["options"]]
+    View(**modal).validate_json()
+
+
+def test_the_request_form_groups_stay_within_block_kit_limits():
+    from handlers import views
+
+    many = {f"a{n}": {"id": f"{n:012d}", "manage_role": f"arn:aws:iam::{n:012d}:role/M"}
+            for n in range(1, 131)}
+    cfg = parse_config(config({"ro": rule(accounts=["*"]),
+                               "other": rule("arn:aws:iam::000000000001:role/O")},
+                              accounts=many))
+    groups = views.request_modal(cfg, "C0TEAM")["blocks"][0]["element"]["option_groups"]
+    assert len(groups) == 100 and all(len(g["options"]) <= 100 for g in groups)
