@@ -99,7 +99,7 @@ def test_a_grant_expires_and_the_account_is_in_the_audit(org):
     gh.command(DEV, "who-can staging/readonly")
     assert "Who approves: U0LEAD" in gh.answer(DEV, "staging/readonly")
     gh.command(ADMIN, "audit prod/readonly")
-    assert "grant.activated" in gh.answer(ADMIN, "prod/readonly")
+    assert f"\"account\": \"{PROD}\"" in gh.answer(ADMIN, "grant.activated")
     gh.clock.advance(hours=1)
     gh.gh.sweep()
     assert gh.status(number) == "expired"
