@@ -19,6 +19,7 @@ from aws.grants import AwsGrants, foreign_role_line
 from aws.iam import account_of_role, check_target_role, role_max_session_seconds
 from aws.own_policies import own_policy_documents
 from aws.sts import CallerIdentity, caller_identity
+from cli_accounts import online_account_problems
 from config import (
     Config,
     ConfigError,
@@ -118,8 +119,8 @@ def _run(args: argparse.Namespace, environ: dict[str, str]) -> int:
 def run(environ: Mapping[str, str]) -> int:
     env, config = load_settings(environ)
     clients = AwsClients.from_environment(env.aws_region)
-    problems = AwsGrants(clients, env.federation_url).foreign_roles(
-        {name: role.arn for name, role in config.roles.items()})
+    problems = [] if config.multi_account else AwsGrants(clients, env.federation_url) \
+        .foreign_roles({name: role.arn for name, role in config.roles.items()})
     if problems:  # the bot learns its account first and refuses roles it would revoke wrongly
         raise ConfigError(problems)
     setup_logging(env.log_level)
@@ -191,7 +192,9 @@ def _online_problems(env: Environment, config: Config) -> list[str]:
         problems.append(f"AWS credentials: STS GetCallerIdentity failed: {exc}")
         return problems
     iam = clients.iam()
-    for name, role in config.roles.items():
+    if config.multi_account:  # each role is read in its account, through its manage role
+        problems += online_account_problems(config, clients, caller)
+    for name, role in ({} if config.multi_account else config.roles).items():
         problems += _role_problems(iam, name, role.arn, role.max_duration, caller)
     return problems + _own_policy_problems(iam, caller.arn)
 

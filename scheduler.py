@@ -1,4 +1,4 @@
-"""APScheduler: what runs when, declared in one table (the sweep, the daily digest)."""
+"""APScheduler: what runs when, declared in one table (the sweep, the digest, discovery)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 log = logging.getLogger("gatehouse.jobs")
 SWEEP_SECONDS = 30
+DISCOVERY_SECONDS = 24 * 3600  # the organisation's accounts are found again once a day
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,8 @@ class Scheduled:
 
 def schedule_table(*, sweep: Callable[[], object], digest_daily: Callable[[], object] | None,
                    digest_catch_up: Callable[[], object] | None,
-                   digest_at: time | None) -> list[Scheduled]:
+                   digest_at: time | None,
+                   discover_accounts: Callable[[], object] | None = None) -> list[Scheduled]:
     """Everything that runs on a timer. Stored jobs (expiries, reminders, key steps) are run
     by the sweep when due; their kinds are `domain.jobs.JobKind`."""
     table = [Scheduled("sweep", Every(SWEEP_SECONDS), sweep)]
@@ -52,6 +54,8 @@ def schedule_table(*, sweep: Callable[[], object], digest_daily: Callable[[], ob
         table.append(Scheduled("digest", DailyAt(digest_at), digest_daily))
     if digest_catch_up is not None:
         table.append(Scheduled("digest-catch-up", AtStart(), digest_catch_up))
+    if discover_accounts is not None:
+        table.append(Scheduled("discover-accounts", Every(DISCOVERY_SECONDS), discover_accounts))
     return table
 
 

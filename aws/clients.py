@@ -46,6 +46,9 @@ class AwsClients:
     def iam(self) -> BaseClient:
         return self._client("iam", self.region)
 
+    def organizations(self) -> BaseClient:
+        return self._client("organizations", self.region)
+
     def s3(self) -> BaseClient:
         return self._client("s3", self.region)
 

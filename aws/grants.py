@@ -6,6 +6,9 @@ import threading
 from collections.abc import Mapping
 from datetime import datetime
 
+from botocore.client import BaseClient
+
+from aws.accounts import AccountSessions
 from aws.clients import AwsClients
 from aws.console import console_signin_url
 from aws.errors import AwsError
@@ -31,16 +34,32 @@ ISSUER = "gatehouse"
 
 
 class AwsGrants:
-    """Implements the AwsPort the services use."""
+    """Implements the AwsPort the services use.
 
-    def __init__(self, clients: AwsClients, federation_url: str) -> None:
+    `clients` are Gatehouse's own (the hub's): grants are assumed with them. With `accounts`
+    (a config with accounts: or organization:), IAM work on a role (its MaxSessionDuration,
+    revoke denies) runs in the role's own account through that account's manage role;
+    without, only roles of Gatehouse's own account are touched.
+    """
+
+    def __init__(self, clients: AwsClients, federation_url: str,
+                 accounts: AccountSessions | None = None) -> None:
         self.clients = clients
         self.federation_url = federation_url
+        self.accounts = accounts
         self._identity: CallerIdentity | None = None
         self._lock = threading.Lock()
 
+    def iam_for(self, role_arn: str) -> BaseClient:
+        """The IAM client acting in the account `role_arn` lives in (never a same-named role
+        elsewhere); AwsError when Gatehouse cannot act there."""
+        if self.accounts is None:
+            self.own_role(role_arn)
+            return self.clients.iam()
+        return self.accounts.clients(account_of_role(role_arn)).iam()
+
     def role_max_seconds(self, role_arn: str) -> int | None:
-        return role_max_session_seconds(self.clients.iam(), self.own_role(role_arn))
+        return role_max_session_seconds(self.iam_for(role_arn), role_arn)
 
     def role_chaining(self) -> bool:
         """True when Gatehouse itself runs on role credentials (grants capped at 1 h)."""
@@ -61,7 +80,9 @@ class AwsGrants:
 
     def foreign_roles(self, role_arns: Mapping[str, str]) -> list[str]:
         """One line per role (`roles.<name>.arn`) outside Gatehouse's own account, which it
-        cannot revoke on until it works with several accounts; learns the account first."""
+        cannot revoke on without accounts: in the config; learns the account first."""
+        if self.accounts is not None:  # every role's account has a manage role (config)
+            return []
         try:
             own = self._caller().account
         except AwsError as exc:
@@ -69,6 +90,10 @@ class AwsGrants:
                     f"which account it runs in: {exc}"]
         return [foreign_role_line(name, arn, own) for name, arn in sorted(role_arns.items())
                 if account_of_role(arn) != own]
+
+    def _grantable(self, role_arn: str) -> str:
+        """Roles are assumed from the hub; without accounts, only its own account's."""
+        return role_arn if self.accounts is not None else self.own_role(role_arn)
 
     def _caller(self) -> CallerIdentity:
         with self._lock:
@@ -84,7 +109,8 @@ class AwsGrants:
                session_name: str, request_id: int, requester: str, role: str,
                source_ips: list[str], ends_at: datetime) -> GrantCredentials:
         return assume_role_for_grant(
-            self.clients.sts(), role_arn=self.own_role(role_arn), duration_seconds=duration_seconds,
+            self.clients.sts(), role_arn=self._grantable(role_arn),
+            duration_seconds=duration_seconds,
             session_name=session_name, source_identity=source_identity,
             session_tags=session_tags_for(request_id, requester, role),
             session_policy=build_session_policy(source_ips=source_ips, ends_at=ends_at),
@@ -96,12 +122,12 @@ class AwsGrants:
 
     def put_revoke_deny(self, *, role_arn: str, source_identity: str,
                         issued_before: datetime) -> RevokeDeny:
-        return put_revoke_deny(self.clients.iam(), role_arn=self.own_role(role_arn),
+        return put_revoke_deny(self.iam_for(role_arn), role_arn=role_arn,
                                source_identity=source_identity, issued_before=issued_before)
 
     def remove_revoke_deny(self, *, role_arn: str, policy_name: str,
                            issued_before: datetime | None = None) -> bool:
-        return remove_revoke_deny(self.clients.iam(), role_arn=self.own_role(role_arn),
+        return remove_revoke_deny(self.iam_for(role_arn), role_arn=role_arn,
                                   policy_name=policy_name, issued_before=issued_before)
 
 

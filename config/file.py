@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from config.accounts import (
     AccountConfig,
     OrganizationConfig,
+    RoleProblems,
     account_name_problems,
+    expand_roles,
     named_accounts,
 )
 from config.digest import DigestConfig
@@ -31,7 +33,12 @@ class RequestsConfig(Strict):
 
 
 class Config(Strict):
-    """The validated config file."""
+    """The validated config file.
+
+    `roles` holds the requestable roles keyed by request name (`prod/readonly` for a rule
+    across accounts); the rules as written are kept to expand again once Organizations
+    discovery has found the organisation's accounts (`with_accounts`).
+    """
 
     timezone: str = "UTC"
     admins: list[str]
@@ -43,6 +50,7 @@ class Config(Strict):
     digest: DigestConfig = Field(default_factory=DigestConfig)
     accounts: dict[str, AccountConfig] = Field(default_factory=dict)
     organization: OrganizationConfig | None = None
+    _rules: dict[str, RoleConfig] = PrivateAttr(default_factory=dict)
 
     @field_validator("timezone")
     @classmethod
@@ -74,6 +82,9 @@ class Config(Strict):
         for name, role in value.items():
             if not re.fullmatch(r"[a-z0-9][a-z0-9_.-]{0,63}", str(name)):
                 raise ValueError(f"role name '{name}' must be lower-case letters, digits, - _ .")
+            if isinstance(role, Mapping) and "account" in role:
+                raise ValueError(f"role '{name}': account is not a key; list where the role "
+                                 "exists with accounts: [prod, dev]")
             named[str(name)] = {**role, "name": str(name)} if isinstance(role, Mapping) else role
         return named
 
@@ -96,6 +107,33 @@ class Config(Strict):
         if self.digest.max_admins < self.digest.min_admins:
             raise ValueError("digest.max_admins must not be below digest.min_admins")
         return self
+
+    @model_validator(mode="after")
+    def _expand_roles(self) -> Config:
+        self._rules = dict(self.roles)
+        try:
+            roles = expand_roles(self._rules, self.named_accounts(),
+                                 multi_account=self.multi_account,
+                                 pending=self.organization is not None)
+        except RoleProblems as exc:
+            raise ValueError("\n".join(exc.problems)) from None
+        self.__dict__["roles"] = roles  # still being built: frozen once validation ends
+        return self
+
+    def with_accounts(self, accounts: Sequence[Account]) -> Config:
+        """This config with its roles expanded over `accounts` (the named accounts and those
+        Organizations discovery found); a new Config, this one unchanged.
+
+        Raises ConfigError naming each role key that cannot be expanded.
+        """
+        if not self.multi_account:
+            return self
+        try:
+            roles = expand_roles(self._rules, list(accounts), multi_account=True,
+                                 pending=False)
+        except RoleProblems as exc:
+            raise ConfigError(exc.problems) from None
+        return self.model_copy(update={"roles": roles})
 
     @property
     def zone(self) -> ZoneInfo:
@@ -124,7 +162,8 @@ def parse_config(data: Any) -> Config:
     try:
         return Config.model_validate(dict(data))
     except ValidationError as exc:
-        raise ConfigError([_describe(error) for error in exc.errors()]) from None
+        raise ConfigError([line for error in exc.errors()
+                           for line in _describe(error).split("\n")]) from None
 
 
 def load_config(path: str | Path) -> Config:
@@ -140,6 +179,9 @@ def load_config(path: str | Path) -> Config:
     return parse_config(data)
 
 
+_KEYED = re.compile(r"^[a-z_]+\.[^\s:]+: ")
+
+
 def _describe(error: Mapping[str, Any]) -> str:
     key = ".".join(str(part) for part in error["loc"]) or "config"
     kind = error["type"]
@@ -148,4 +190,6 @@ def _describe(error: Mapping[str, Any]) -> str:
     if kind == "missing":
         return f"{key}: required key is missing"
     message = str(error["msg"]).removeprefix("Value error, ")
+    if not error["loc"] and _KEYED.match(message):  # the whole file's check names its keys
+        return message
     return f"{key}: {message}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import time
 from typing import Any
 
@@ -19,6 +20,10 @@ from config.fields import (
     sts_seconds,
 )
 from domain.access_policy import ticket_rule_problems
+from domain.accounts import ACCOUNT_NAME, is_selector
+
+ACCOUNT_PLACEHOLDER = "{account}"
+ROLE_ARN_TEMPLATE = re.compile(r"^arn:aws[\w-]*:iam::\{account\}:role/[\w+=,.@/-]{1,512}$")
 
 
 class HoursWindow(Strict):
@@ -91,8 +96,16 @@ class BreakGlassConfig(Strict):
 
 
 class RoleConfig(Strict):
+    """A role rule from the config; once expanded (Config.roles), one requestable role.
+
+    `arn` may hold `{account}` with `accounts` naming where it exists; expansion gives each
+    requestable role its concrete ARN, its request name (`prod/readonly`) and `account`.
+    """
+
     name: str = ""
     arn: str
+    accounts: list[str] | None = None  # names, account ids, OU/root ids or "*"
+    account: str | None = None  # set by expansion: the name of the role's account
     description: str = ""
     max_duration: Seconds
     approvers: list[str] = Field(default_factory=list)
@@ -117,11 +130,30 @@ class RoleConfig(Strict):
     @field_validator("arn")
     @classmethod
     def _check_arn(cls, value: str) -> str:
-        if not ROLE_ARN.match(value):
+        if not ROLE_ARN.match(value) and not ROLE_ARN_TEMPLATE.match(value):
             raise ValueError(
-                f"'{value}' is not an IAM role ARN; write arn:aws:iam::123456789012:role/Name"
+                f"'{value}' is not an IAM role ARN; write arn:aws:iam::123456789012:role/Name, "
+                "or arn:aws:iam::{account}:role/Name with accounts: for a role in many accounts"
             )
         return value
+
+    @field_validator("accounts")
+    @classmethod
+    def _check_accounts(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        if not value:
+            raise ValueError("needs at least one account name, OU id or \"*\"")
+        for item in value:
+            if not ACCOUNT_NAME.match(item) and not is_selector(item):
+                raise ValueError(f"'{item}' is not an account name, a 12-digit account id, "
+                                 "an OU id (ou-…), a root id (r-…) or \"*\"")
+        return value
+
+    @property
+    def is_template(self) -> bool:
+        """True for a rule across accounts (its ARN holds `{account}`)."""
+        return ACCOUNT_PLACEHOLDER in self.arn
 
     @field_validator("max_duration")
     @classmethod

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 from typing import Any
 
-from config import Config
+from config import Config, RoleConfig
 from domain.errors import UserError
 
 View = dict[str, Any]
@@ -54,22 +54,37 @@ def _channel_mac(channel: str, key: str) -> str:
 
 def request_modal(config: Config, channel: str) -> View:
     """The request form; `channel` is its reply channel, already signed by `signed_channel`."""
-    options = [
-        {"text": {"type": "plain_text", "text": name[:75]},
-         "description": {"type": "plain_text", "text": (role.description or role.arn)[:75]},
-         "value": name}
-        for name, role in sorted(config.roles.items())
-    ][:MAX_OPTIONS]
     role_select = {"type": "input", "block_id": "role",
                    "label": {"type": "plain_text", "text": "Role"},
                    "element": {"type": "static_select", "action_id": "value",
                                "placeholder": {"type": "plain_text", "text": "Choose a role"},
-                               "options": options}}
+                               **_role_choices(config)}}
     return _modal("request_modal", "Request AWS access", "Request", [
         role_select,
         _text_input("duration", "Duration", placeholder="e.g. 1h, 30m, 1h30m", initial="1h"),
         _text_input("reason", "Reason", placeholder="What do you need it for?", multiline=True),
     ], metadata=channel)
+
+
+def _role_choices(config: Config) -> dict[str, Any]:
+    """The role select's options; with roles across accounts, a group per account (roles
+    without an account in a group of their own), within Block Kit's 100 groups of 100."""
+    roles = sorted(config.roles.items())
+    if not any(role.account for _, role in roles):
+        return {"options": [_role_option(name, name, role) for name, role in roles][:MAX_OPTIONS]}
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for name, role in roles:
+        label = f"Account {role.account}" if role.account else "Other roles"
+        groups.setdefault(label, []).append(_role_option(name, name.rpartition("/")[2], role))
+    return {"option_groups": [
+        {"label": {"type": "plain_text", "text": label[:75]}, "options": options[:MAX_OPTIONS]}
+        for label, options in groups.items()][:MAX_OPTIONS]}
+
+
+def _role_option(name: str, shown: str, role: RoleConfig) -> dict[str, Any]:
+    return {"text": {"type": "plain_text", "text": shown[:75]},
+            "description": {"type": "plain_text", "text": (role.description or role.arn)[:75]},
+            "value": name}
 
 
 def deny_modal(request_id: int, label: str) -> View:

@@ -134,6 +134,12 @@ def start_aws(clock: Clock, stops: list[Callable[[], Any]]) -> str:
         del os.environ[name]
     os.environ.update(aws_environment(endpoint))
     seed.seed_aws(boto3.client("iam", region_name="us-east-1", endpoint_url=endpoint))
+    seed.seed_accounts(boto3.client("sts", region_name="us-east-1", endpoint_url=endpoint),
+                       lambda keys: boto3.client(
+                           "iam", region_name="us-east-1", endpoint_url=endpoint,
+                           aws_access_key_id=keys["AccessKeyId"],
+                           aws_secret_access_key=keys["SecretAccessKey"],
+                           aws_session_token=keys["SessionToken"]))
     seed.age_credentials(clock())
     return endpoint
 

@@ -44,6 +44,17 @@ ROLES: dict[str, dict[str, Any]] = {
                 "(09:00-17:00 UTC)", "max_duration": "4h", "approvers": [LEAD.id],
                 "conditions": {"hours": "09:00-17:00"}},
 }
+# The emulated organisation: Gatehouse's own account (main) and three more, each managed
+# through a GatehouseManage role; `readonly` exists in prod, staging and dev.
+MANAGE_ROLE = "GatehouseManage"
+ORG_ACCOUNTS = {"main": ACCOUNT, "prod": "111111111111", "staging": "222222222222",
+                "dev": "333333333333"}
+ACROSS_ACCOUNTS: dict[str, dict[str, Any]] = {
+    "readonly": {"arn": "arn:aws:iam::{account}:role/ReadOnly",
+                 "accounts": ["prod", "staging", "dev"],
+                 "description": "Read-only in the prod, staging or dev account; one approval "
+                 "from Lee", "max_duration": "4h", "approvers": [LEAD.id]},
+}
 READ_ONLY = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Action": ["s3:Get*", "s3:List*", "ec2:Describe*"], "Resource": "*"}]}
 EVERYTHING = {"Version": "2012-10-17",
@@ -56,14 +67,40 @@ def demo_config() -> dict[str, Any]:
     for name, spec in ROLES.items():
         role = {k: v for k, v in spec.items() if k != "role"}
         roles[name] = {"arn": f"arn:aws:iam::{ACCOUNT}:role/{spec['role']}", **role}
+    roles.update(ACROSS_ACCOUNTS)
     return {
         "timezone": "UTC", "admins": [ADMIN.id], "approvals_channel": APPROVALS,
-        "identity": {"iam_user_tag": TAG}, "roles": roles,
+        "identity": {"iam_user_tag": TAG}, "roles": roles, "accounts": demo_accounts(),
         "keys": {"grace_period": "24h", "delete_after": "7d", "requires_approval": False},
         "requests": {"pending_expiry": "4h", "remind_after": "30m", "warn_before_expiry": "15m"},
         "digest": {"channel": HYGIENE, "at": "09:00", "unused_after_days": 90,
                    "key_max_age_days": 90, "min_admins": 2},
     }
+
+
+def demo_accounts() -> dict[str, Any]:
+    """The `accounts:` of the demo config: every account with its manage role."""
+    return {name: {"id": account_id,
+                   "manage_role": f"arn:aws:iam::{account_id}:role/{MANAGE_ROLE}"}
+            for name, account_id in ORG_ACCOUNTS.items()}
+
+
+def seed_accounts(sts: Any, iam_in: Any) -> None:
+    """Each account's manage role, and ReadOnly in the accounts `readonly` spans.
+
+    `iam_in(credentials)` is an IAM client acting with credentials STS returned: the emulator
+    keeps accounts apart by the account of the role assumed.
+    """
+    hub_trust = _trust({"AWS": f"arn:aws:iam::{ACCOUNT}:root"})
+    for name, account_id in ORG_ACCOUNTS.items():
+        answer = sts.assume_role(RoleArn=f"arn:aws:iam::{account_id}:role/{MANAGE_ROLE}",
+                                 RoleSessionName="sandbox-seed")["Credentials"]
+        iam = iam_in(answer)
+        iam.create_role(RoleName=MANAGE_ROLE, AssumeRolePolicyDocument=hub_trust)
+        if name in ACROSS_ACCOUNTS["readonly"]["accounts"]:
+            iam.create_role(RoleName="ReadOnly", AssumeRolePolicyDocument=hub_trust,
+                            MaxSessionDuration=4 * 3600,
+                            Description=f"Read-only in the {name} account")
 
 
 def seed_slack(workspace: Any) -> None:

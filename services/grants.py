@@ -6,7 +6,8 @@ import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
-from config import Config
+from config import Config, RoleConfig
+from domain.accounts import account_of_arn
 from domain.audit import SYSTEM
 from domain.durations import format_duration
 from domain.errors import AwsError, UserError
@@ -106,7 +107,8 @@ class GrantService:
         with self.uow.transaction():
             if self.requests.move(request.id, Status.ACTIVE, actor=SYSTEM, now=now,
                                   expect=[Status.APPROVED],
-                                  details={"ends_at": now_label(ends), "seconds": seconds}) is None:
+                                  details={"ends_at": now_label(ends), "seconds": seconds,
+                                           **_account_detail(role)}) is None:
                 return
             source_identity, session_name = self.aws.session_identity(
                 request.requester, email, request.id)
@@ -271,3 +273,8 @@ def _clip_note(request: AccessRequest, seconds: int) -> str | None:
         return None
     return (f"Granted for {format_duration(seconds)} instead of "
             f"{format_duration(request.duration_seconds)}: the role's limits end it sooner.")
+
+
+def _account_detail(role: RoleConfig) -> dict[str, str]:
+    """The account a role across accounts lives in, for the audit entry of its grant."""
+    return {"account": account_of_arn(role.arn)} if role.account else {}

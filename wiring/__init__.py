@@ -49,7 +49,7 @@ from storage.audit import AuditLog
 from storage.database import Store, open_store
 from storage.jobs import JobQueue
 from storage.repository import Repository
-from wiring.accounts import account_sessions
+from wiring.accounts import account_refresh, account_sessions, with_discovered_accounts
 from wiring.digest import digest_feature
 from wiring.rotation import KeySteps, key_steps, rotation_commands
 
@@ -145,7 +145,9 @@ def build(env: Environment, config: Config, *, clock: Callable[[], datetime] | N
     clients = aws_clients or AwsClients.from_environment(env.aws_region)
     metrics.count_aws_errors(clients.session.events)
     accounts = account_sessions(config, clients, metrics, clock)
-    aws_grants = AwsGrants(clients, env.federation_url)
+    config = with_discovered_accounts(config, accounts)  # roles follow the accounts found now
+    aws_grants = AwsGrants(clients, env.federation_url,
+                           accounts if config.multi_account else None)
     background = Background()
     app = App(client=client, signing_secret=env.slack_signing_secret or "socket-mode",
               request_verification_enabled=not env.socket_mode,
@@ -176,7 +178,8 @@ def build(env: Environment, config: Config, *, clock: Callable[[], datetime] | N
     register_digest(app, digest)
     register_home(app, home)
     register_fallbacks(app)
-    scheduler = build_scheduler(_timers(config, gh, digest), timezone=config.timezone)
+    scheduler = build_scheduler(_timers(config, gh, digest, account_refresh(config, accounts)),
+                                timezone=config.timezone)
     return Runtime(env=env, config=config, store=store, requests=requests, jobs=jobs,
                    audit=audit, notifier=notifier, aws_clients=clients, accounts=accounts,
                    aws_grants=aws_grants,
@@ -215,12 +218,15 @@ def job_table(access: AccessJobs, keys: KeySteps) -> dict[JobKind, JobHandler]:
     }
 
 
-def _timers(config: Config, gh: Gatehouse, digest: DigestFeature) -> list[Scheduled]:
-    """The timer table (scheduler.py): the sweep always; the digest when it has a channel."""
+def _timers(config: Config, gh: Gatehouse, digest: DigestFeature,
+            discover: Callable[[], object] | None) -> list[Scheduled]:
+    """The timer table (scheduler.py): the sweep always; the digest when it has a channel;
+    Organizations discovery daily when `organization:` is set."""
     enabled = config.digest.enabled
     return schedule_table(sweep=gh.sweep, digest_daily=digest.daily if enabled else None,
                           digest_catch_up=digest.catch_up if enabled else None,
-                          digest_at=config.digest.at if enabled else None)
+                          digest_at=config.digest.at if enabled else None,
+                          discover_accounts=discover)
 
 
 def register_fallbacks(app: App) -> None:

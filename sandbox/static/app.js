@@ -202,6 +202,7 @@
         : ""}</li>`).join("");
     $("hint-more").innerHTML = "More: <code>/access request</code> alone opens a form; " +
       "<code>sandbox</code> is approved at once; <code>prod-admin</code> needs Lee and Ada; " +
+      "<code>prod/readonly</code> is a role in the prod account (also staging, dev); " +
       "<code>/access rotate-key</code> as Erin; <code>/access digest</code> as Ada.";
   }
 

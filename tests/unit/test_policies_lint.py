@@ -14,7 +14,10 @@ from aws.iam import build_revoke_deny, build_session_policy
 from aws.sts import session_tags_for
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
-IDENTITY_POLICIES = ["iam-policy.json", "iam-policy-keys.json", "iam-policy-digest.json"]
+IDENTITY_POLICIES = ["iam-policy.json", "iam-policy-keys.json", "iam-policy-digest.json",
+                     "iam-policy-hub.json", "manage-role-policy.json"]
+TRUST_POLICIES = {"trust-policy.json": "arn:aws:iam::123456789012:role/ProdReadOnly",
+                  "manage-role-trust-policy.json": "arn:aws:iam::111111111111:role/GatehouseManage"}
 COMMUNITY = {"PRIVILEGE_ESCALATION", "CREDENTIALS_EXPOSURE", "PERMISSIONS_MANAGEMENT_ACTIONS"}
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 
@@ -22,9 +25,9 @@ NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 def as_identity_policy(name: str) -> str:
     """A trust policy's resource is the role it sits on; parliament wants it written out."""
     document = json.loads((DEPLOY / name).read_text())
-    if name == "trust-policy.json":
+    if name in TRUST_POLICIES:
         for statement in document["Statement"]:
-            statement["Resource"] = "arn:aws:iam::123456789012:role/ProdReadOnly"
+            statement["Resource"] = TRUST_POLICIES[name]
     return json.dumps(document)
 
 
