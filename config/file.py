@@ -19,6 +19,13 @@ from config.accounts import (
 )
 from config.digest import DigestConfig
 from config.fields import SLACK_CHANNEL, SLACK_USER, ConfigError, Seconds, Strict, slack_id
+from config.identity_center import (
+    IdentityCenterConfig,
+    PermissionSetConfig,
+    expand_permission_sets,
+    name_permission_sets,
+    permission_set_problems,
+)
 from config.keys import IdentityConfig, KeysConfig
 from config.roles import RoleConfig
 from domain.accounts import Account
@@ -43,6 +50,8 @@ class Config(Strict):
     digest: DigestConfig = Field(default_factory=DigestConfig)
     accounts: dict[str, AccountConfig] = Field(default_factory=dict)
     organization: OrganizationConfig | None = None
+    identity_center: IdentityCenterConfig | None = None
+    permission_sets: dict[str, PermissionSetConfig] = Field(default_factory=dict)
 
     @field_validator("timezone")
     @classmethod
@@ -91,10 +100,19 @@ class Config(Strict):
             raise ValueError("; ".join(problems))
         return value
 
+    @field_validator("permission_sets", mode="before")
+    @classmethod
+    def _name_permission_sets(cls, value: Any) -> Any:
+        return name_permission_sets(value)
+
     @model_validator(mode="after")
     def _check_thresholds(self) -> Config:
         if self.digest.max_admins < self.digest.min_admins:
             raise ValueError("digest.max_admins must not be below digest.min_admins")
+        problems = permission_set_problems(self.identity_center, self.permission_sets,
+                                           list(self.roles), self.named_accounts())
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
     @property
@@ -111,7 +129,12 @@ class Config(Strict):
         return named_accounts(self.accounts)
 
     def role(self, name: str) -> RoleConfig | None:
-        return self.roles.get(name)
+        """A role, or a permission set by its request name (`prod/admin`)."""
+        return self.roles.get(name) or self.permission_set_rules().get(name)
+
+    def permission_set_rules(self) -> dict[str, PermissionSetConfig]:
+        """Every permission set by request name, in the named accounts."""
+        return expand_permission_sets(self.permission_sets, self.named_accounts())
 
     def channel_for(self, role: RoleConfig) -> str:
         return role.channel or self.approvals_channel
