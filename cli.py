@@ -41,6 +41,7 @@ from storage.audit import AuditLog, export
 from storage.database import open_store
 from wiring import Runtime, build, load_settings, slack_client
 from wiring.digest import digest_service
+from wiring.identity_center import identity_center_problems
 
 log = logging.getLogger("gatehouse")
 
@@ -190,6 +191,7 @@ def _online_problems(env: Environment, config: Config) -> list[str]:
     iam = clients.iam()
     for name, role in config.roles.items():
         problems += _role_problems(iam, name, role.arn, role.max_duration, caller)
+    problems += identity_center_problems(config, clients, utcnow)
     return problems + _own_policy_problems(iam, caller.arn)
 
 

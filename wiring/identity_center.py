@@ -96,3 +96,54 @@ def identity_center_jobs(feature: IdentityCenterFeature | None) -> dict[JobKind,
 def _not_configured(job: Job, now: datetime) -> None:
     raise RuntimeError(f"{job.action} needs identity_center: in the config, which is no longer "
                        "there; put it back so Gatehouse can finish the permission-set grant")
+
+
+def identity_center_problems(config: Config, hub: AwsClients,
+                             clock: Callable[[], datetime]) -> list[str]:
+    """`check-config --online`: the instance, the identity store, every permission set and
+    every account it is granted in, read with the credentials Gatehouse will use."""
+    settings = config.identity_center
+    if settings is None:
+        return []
+    client_for = center_clients(config, hub, clock)
+    center = IdentityCenter(client_for, instance_arn=settings.instance_arn,
+                            identity_store_id=settings.identity_store_id,
+                            portal_url=settings.portal_url)
+    try:
+        instances = client_for("sso-admin").list_instances()["Instances"]
+        client_for("identitystore").list_users(IdentityStoreId=settings.identity_store_id,
+                                               MaxResults=1)
+    except Exception as exc:  # any failure here is a finding to print, not a crash
+        return [f"identity_center: cannot read the instance or its identity store: {exc}"]
+    found = {i["InstanceArn"]: i.get("IdentityStoreId") for i in instances}
+    if settings.instance_arn not in found:
+        return [f"identity_center.instance_arn: no such instance here "
+                f"({', '.join(found) or 'none visible'}); check the ARN and region"]
+    if found[settings.instance_arn] != settings.identity_store_id:
+        return [f"identity_center.identity_store_id: the instance's identity store is "
+                f"{found[settings.instance_arn]}"]
+    return _permission_set_problems(config, center)
+
+
+def _permission_set_problems(config: Config, center: IdentityCenter) -> list[str]:
+    problems = []
+    for base, entry in config.permission_sets.items():
+        key = f"permission_sets.{base}"
+        try:
+            found = center.permission_set(entry.permission_set)
+        except Exception as exc:  # a finding to print
+            problems.append(f"{key}.permission_set: {exc}")
+            continue
+        if found is None:
+            problems.append(f"{key}.permission_set: no permission set '{entry.permission_set}' "
+                            "in the instance")
+            continue
+        for name, rule in config.permission_set_rules().items():
+            if rule.permission_set != entry.permission_set or name.rsplit("/", 1)[-1] != base:
+                continue
+            try:
+                center.assignments(rule.account_id, found.arn)
+            except Exception as exc:  # a finding to print
+                problems.append(f"{key}.accounts: account {rule.account} ({rule.account_id}) "
+                                f"cannot be read in Identity Center: {exc}")
+    return problems
