@@ -185,3 +185,17 @@ def test_an_assignment_aws_fails_is_reported_with_its_reason(bot, center):
     assert "Not supported account" in said and f"R-{number}" in said
     thread = bot.thread_texts(bot.request_message(number))
     assert any("Not supported account" in line for line in thread)
+
+
+def test_drift_lists_standing_assignments_but_not_gatehouse_ones(bot, center):
+    from services.identity_center_drift import standing_assignments
+
+    center.assign(DEV_ACCOUNT, DEV2)
+    grant(bot, DEV, "request prod/admin 1h deploy")
+    feature = bot.runtime.identity_center
+    found, missing = standing_assignments(feature.center, feature.records.made_by_gatehouse(),
+                                          bot.runtime.config.permission_set_rules().values())
+    assert missing == []
+    assert [(s.request_name, s.key.user_id) for s in found] == [
+        ("dev/admin", center.users[DEV2])]
+    assert "permanently, outside Gatehouse" in found[0].words()
