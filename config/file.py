@@ -21,6 +21,13 @@ from config.accounts import (
 )
 from config.digest import DigestConfig
 from config.fields import SLACK_CHANNEL, SLACK_USER, ConfigError, Seconds, Strict, slack_id
+from config.identity_center import (
+    IdentityCenterConfig,
+    PermissionSetConfig,
+    expand_permission_sets,
+    name_permission_sets,
+    permission_set_problems,
+)
 from config.keys import IdentityConfig, KeysConfig
 from config.roles import RoleConfig
 from domain.accounts import Account
@@ -50,6 +57,8 @@ class Config(Strict):
     digest: DigestConfig = Field(default_factory=DigestConfig)
     accounts: dict[str, AccountConfig] = Field(default_factory=dict)
     organization: OrganizationConfig | None = None
+    identity_center: IdentityCenterConfig | None = None
+    permission_sets: dict[str, PermissionSetConfig] = Field(default_factory=dict)
     _rules: dict[str, RoleConfig] = PrivateAttr(default_factory=dict)
 
     @field_validator("timezone")
@@ -102,6 +111,11 @@ class Config(Strict):
             raise ValueError("; ".join(problems))
         return value
 
+    @field_validator("permission_sets", mode="before")
+    @classmethod
+    def _name_permission_sets(cls, value: Any) -> Any:
+        return name_permission_sets(value)
+
     @model_validator(mode="after")
     def _check_thresholds(self) -> Config:
         if self.digest.max_admins < self.digest.min_admins:
@@ -118,6 +132,10 @@ class Config(Strict):
         except RoleProblems as exc:
             raise ValueError("\n".join(exc.problems)) from None
         self.__dict__["roles"] = roles  # still being built: frozen once validation ends
+        problems = permission_set_problems(self.identity_center, self.permission_sets,
+                                           list(roles), self.named_accounts())
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
     def with_accounts(self, accounts: Sequence[Account]) -> Config:
@@ -149,7 +167,12 @@ class Config(Strict):
         return named_accounts(self.accounts)
 
     def role(self, name: str) -> RoleConfig | None:
-        return self.roles.get(name)
+        """A role, or a permission set by its request name (`prod/admin`)."""
+        return self.roles.get(name) or self.permission_set_rules().get(name)
+
+    def permission_set_rules(self) -> dict[str, PermissionSetConfig]:
+        """Every permission set by request name, in the named accounts."""
+        return expand_permission_sets(self.permission_sets, self.named_accounts())
 
     def channel_for(self, role: RoleConfig) -> str:
         return role.channel or self.approvals_channel

@@ -25,6 +25,9 @@ class JobKind(StrEnum):
     KEY_CONCEAL = "key_conceal"  # hide a delivered secret after an hour
     KEY_DEACTIVATE = "key_deactivate"  # deactivate the old key after the grace period
     KEY_DELETE = "key_delete"  # delete the deactivated old key
+    IC_UNASSIGN = "ic_unassign"  # delete an account assignment no Gatehouse grant needs now
+    IC_SESSION_DENY = "ic_session_deny"  # end a revoked user's open permission-set sessions
+    IC_LIFT_DENY = "ic_lift_deny"  # lift that deny once no such session can remain
 
     @property
     def at_most_once(self) -> bool:
@@ -125,8 +128,48 @@ class RotationJob:
         return cls(rotation=int(data.get("rotation", 0)))
 
 
+@dataclass(frozen=True)
+class AssignmentJob:
+    """One account assignment: the account, the permission set and the identity-store user."""
+
+    account_id: str
+    permission_set_arn: str
+    user_id: str
+    kinds: ClassVar[frozenset[JobKind]] = frozenset({JobKind.IC_UNASSIGN})
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AssignmentJob:
+        return cls(account_id=data["account_id"], permission_set_arn=data["permission_set_arn"],
+                   user_id=data["user_id"])
+
+
+@dataclass(frozen=True)
+class SessionDenyJob:
+    """A user's deny on a permission set, with its ISO cut-off (sessions issued before it)."""
+
+    permission_set_arn: str
+    user_id: str
+    issued_before: str
+    kinds: ClassVar[frozenset[JobKind]] = frozenset({JobKind.IC_SESSION_DENY,
+                                                     JobKind.IC_LIFT_DENY})
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SessionDenyJob:
+        return cls(permission_set_arn=data["permission_set_arn"], user_id=data["user_id"],
+                   issued_before=data["issued_before"])
+
+    def cutoff(self) -> datetime:
+        return datetime.fromisoformat(self.issued_before.replace("Z", "+00:00"))
+
+
 PAYLOAD_TYPES: tuple[type[Any], ...] = (NoPayload, RevokeDenyJob, ScrubDmJob, RemoveDenyJob,
-                                        RotationJob)
+                                        RotationJob, AssignmentJob, SessionDenyJob)
 
 
 def payload_dict(kind: str, payload: JobPayload | dict[str, Any] | None) -> dict[str, Any]:

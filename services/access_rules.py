@@ -148,6 +148,8 @@ class AccessRules:
 
     def limit(self, role: RoleConfig, *, fresh: bool = False) -> int:
         """Longest grant for `role`: config, IAM MaxSessionDuration and role chaining."""
+        if not role.arn:  # a permission set: no STS session, Gatehouse alone bounds it
+            return role.max_duration
         if fresh or role.name not in self._role_limits:
             try:
                 self._role_limits[role.name] = self.aws.role_max_seconds(role.arn)

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from domain.jobs import JobKind, RevokeDenyJob, ScrubDmJob
 from domain.requests import Grant, Status
 from services.access_rules import now_label, require_request
+from services.identity_center_end import AssignmentEndings
 from services.ports import JobQueue, RequestStore, SlackPort, UnitOfWork
 from services.revocation import RevokeDenies, deny_cutoff
 
@@ -19,12 +20,14 @@ class GrantEndings:
     """Expire, revoke or close a live grant; scrub the secrets from its DM, safe to repeat."""
 
     def __init__(self, *, requests: RequestStore, jobs: JobQueue, uow: UnitOfWork,
-                 slack: SlackPort, denies: RevokeDenies) -> None:
+                 slack: SlackPort, denies: RevokeDenies,
+                 assignments: AssignmentEndings | None = None) -> None:
         self.requests = requests
         self.jobs = jobs
         self.uow = uow
         self.slack = slack
         self.denies = denies
+        self.assignments = assignments  # permission-set grants: their assignments end too
 
     def end(self, grant: Grant, status: Status, *, actor: str, now: datetime,
             why: str | None = None, deny: bool | None = None) -> bool:
@@ -49,8 +52,12 @@ class GrantEndings:
                 self.jobs.schedule(JobKind.REVOKE_DENY, now, key=f"grant:{grant.id}",
                                        grant_id=grant.id,
                                        payload=RevokeDenyJob(deny_cutoff(now)))
+            if self.assignments is not None:
+                self.assignments.on_end(grant, status, now)
         if deny:
             self.denies.try_deny(grant, now)
+        if self.assignments is not None:
+            self.assignments.after_end(grant, status, now)
         self._announce_end(grant, status, actor, now, why)
         return True
 

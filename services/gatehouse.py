@@ -13,6 +13,8 @@ from domain.requests import Kind
 from services.access import AccessService
 from services.access_rules import AccessRules
 from services.grants import Activator, GrantService
+from services.identity_center import IdentityCenterGrants
+from services.identity_center_end import AssignmentEndings
 from services.ports import AuditLog, AwsPort, JobQueue, RequestStore, SlackPort, UnitOfWork
 from services.sweep import AccessJobs, JobHandler, Sweeper
 
@@ -37,13 +39,16 @@ class Gatehouse:
               uow: UnitOfWork, slack: SlackPort, aws: AwsPort, job_table: JobTable,
               clock: Callable[[], datetime] = utcnow,
               activators: Mapping[Kind, Activator] | None = None,
-              on_call: OnCallDirectory | None = None) -> Gatehouse:
+              on_call: OnCallDirectory | None = None,
+              identity_center: IdentityCenterGrants | None = None,
+              assignments: AssignmentEndings | None = None) -> Gatehouse:
         """Each service gets only the ports it uses; `job_table` maps every stored job kind to
         its handler, given the access flow's own (`wiring.job_table`)."""
         rules = AccessRules(config, slack.group_members, aws, on_call=on_call,
                             user_email=slack.user_email)
         grants = GrantService(config=config, requests=requests, jobs=jobs, audit=audit, uow=uow,
-                              slack=slack, aws=aws, rules=rules, activators=activators)
+                              slack=slack, aws=aws, rules=rules, activators=activators,
+                              identity_center=identity_center, assignments=assignments)
         access = AccessService(config=config, requests=requests, jobs=jobs, audit=audit, uow=uow,
                                slack=slack, rules=rules, grants=grants)
         access_jobs = AccessJobs(requests=requests, jobs=jobs, audit=audit, slack=slack, aws=aws,

@@ -16,6 +16,8 @@ from domain.policy import STS_MIN_SECONDS, grant_end, window_end
 from domain.requests import AccessRequest, Grant, Kind, Status
 from services.access_rules import AccessRules, now_label, require_request
 from services.endings import GrantEndings
+from services.identity_center import GrantSteps, IdentityCenterGrants
+from services.identity_center_end import AssignmentEndings
 from services.ports import (
     AuditLog,
     AwsPort,
@@ -34,7 +36,9 @@ Activator = Callable[[AccessRequest, datetime], None]
 class GrantService:
     def __init__(self, *, config: Config, requests: RequestStore, jobs: JobQueue,
                  audit: AuditLog, uow: UnitOfWork, slack: SlackPort, aws: AwsPort,
-                 rules: AccessRules, activators: Mapping[Kind, Activator] | None = None) -> None:
+                 rules: AccessRules, activators: Mapping[Kind, Activator] | None = None,
+                 identity_center: IdentityCenterGrants | None = None,
+                 assignments: AssignmentEndings | None = None) -> None:
         self.config = config
         self.requests = requests
         self.jobs = jobs
@@ -46,7 +50,8 @@ class GrantService:
         self.denies = RevokeDenies(config=config, requests=requests, jobs=jobs, audit=audit,
                                    uow=uow, slack=slack, aws=aws, rules=rules)
         self.endings = GrantEndings(requests=requests, jobs=jobs, uow=uow, slack=slack,
-                                    denies=self.denies)
+                                    denies=self.denies, assignments=assignments)
+        self.identity_center = identity_center  # permission sets: assignments, not STS
         # Other kinds of request (key rotation) say what approval sets off.
         self.activators: Mapping[Kind, Activator] = activators or {}
 
@@ -66,7 +71,14 @@ class GrantService:
         except UserError as refusal:
             self._fail(request, str(refusal), now)
             return
-        if request.kind is Kind.EXTEND:
+        if self.identity_center is not None and self.identity_center.handles(request.role):
+            steps = GrantSteps(fail=self._fail, fail_grant=self._fail_grant,
+                               schedule_jobs=self._schedule_grant_jobs,
+                               settle_warning=self.endings.settle_warning)
+            act = self.identity_center.extend if request.kind is Kind.EXTEND else \
+                self.identity_center.issue
+            act(steps, request, plan[0], now)
+        elif request.kind is Kind.EXTEND:
             self._extend(request, plan, now)
         else:
             self._issue(request, plan, now)

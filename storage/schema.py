@@ -246,4 +246,24 @@ MIGRATIONS: list[tuple[str, list[Step]]] = [
            FROM key_mappings_one_account""",
         "DROP TABLE key_mappings_one_account",
     ]),
+    # IAM Identity Center: which account assignments Gatehouse made, and which of its grants
+    # still need each one (an assignment goes when the last does; standing ones never).
+    ("009-identity-center-assignments", [
+        """CREATE TABLE identity_center_assignments (
+            account_id TEXT NOT NULL,
+            permission_set_arn TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            standing INTEGER NOT NULL,
+            PRIMARY KEY (account_id, permission_set_arn, user_id)
+        )""",
+        """CREATE TABLE identity_center_grants (
+            grant_id INTEGER PRIMARY KEY REFERENCES grants(id),
+            account_id TEXT NOT NULL,
+            permission_set_arn TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            released INTEGER NOT NULL DEFAULT 0
+        )""",
+        """CREATE INDEX identity_center_grants_by_assignment
+           ON identity_center_grants (account_id, permission_set_arn, user_id, released)""",
+    ]),
 ]

@@ -126,6 +126,17 @@ TWINS: dict[str, list[str]] = {
         """ALTER TABLE key_mappings ADD CONSTRAINT key_mappings_per_account
            PRIMARY KEY (slack_user, account)""",
     ],
+    "009-identity-center-assignments": [
+        f"""CREATE TABLE identity_center_assignments (
+            account_id {T} NOT NULL, permission_set_arn {T} NOT NULL, user_id {T} NOT NULL,
+            standing INTEGER NOT NULL, PRIMARY KEY (account_id, permission_set_arn, user_id))""",
+        f"""CREATE TABLE identity_center_grants (
+            grant_id BIGINT PRIMARY KEY REFERENCES grants(id), account_id {T} NOT NULL,
+            permission_set_arn {T} NOT NULL, user_id {T} NOT NULL,
+            released INTEGER NOT NULL DEFAULT 0)""",
+        """CREATE INDEX identity_center_grants_by_assignment
+           ON identity_center_grants (account_id, permission_set_arn, user_id, released)""",
+    ],
 }
 
 

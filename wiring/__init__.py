@@ -51,6 +51,11 @@ from storage.jobs import JobQueue
 from storage.repository import Repository
 from wiring.accounts import account_refresh, account_sessions, with_discovered_accounts
 from wiring.digest import digest_feature
+from wiring.identity_center import (
+    IdentityCenterFeature,
+    identity_center_feature,
+    identity_center_jobs,
+)
 from wiring.rotation import KeySteps, key_steps, rotation_commands
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Any]
@@ -79,6 +84,7 @@ class Runtime:
     listeners: Listeners
     scheduler: BackgroundScheduler
     metrics: Metrics
+    identity_center: IdentityCenterFeature | None = None
 
     def healthy(self) -> bool:
         return self.store.healthy() and bool(self.scheduler.running)
@@ -159,10 +165,14 @@ def build(env: Environment, config: Config, *, clock: Callable[[], datetime] | N
                              deciders=lambda request: gh.rules.decision_makers(request),
                              on_home_changed=lambda users: home.changed(users))
     steps = key_steps(config, clients, store, requests, jobs, audit, notifier, accounts)
+    idc = identity_center_feature(config, clients, store, requests, jobs, audit, notifier, clock)
     gh = Gatehouse.build(config=config, requests=requests, jobs=jobs, audit=audit, uow=store,
                          slack=notifier, aws=aws_grants, clock=clock, on_call=_pagerduty(env),
-                         job_table=lambda access: job_table(access, steps),
-                         activators={Kind.KEY: lambda request, now: keys.activate(request, now)})
+                         job_table=lambda access: job_table(access, steps,
+                                                            identity_center_jobs(idc)),
+                         activators={Kind.KEY: lambda request, now: keys.activate(request, now)},
+                         identity_center=idc.grants if idc else None,
+                         assignments=idc.endings if idc else None)
     keys = rotation_commands(steps, store, requests, jobs, audit, notifier, gh)
     key_handlers = RotationHandlers(keys, gh.now, background, config.identity.iam_user_tag)
     digest = digest_feature(config, store, audit, notifier, clients, gh, background)
@@ -184,7 +194,8 @@ def build(env: Environment, config: Config, *, clock: Callable[[], datetime] | N
                    audit=audit, notifier=notifier, aws_clients=clients, accounts=accounts,
                    aws_grants=aws_grants,
                    gh=gh, keys=keys, digest=digest, home=home, app=app, background=background,
-                   listeners=listeners, scheduler=scheduler, metrics=metrics)
+                   listeners=listeners, scheduler=scheduler, metrics=metrics,
+                   identity_center=idc)
 
 
 def observed(requests: Repository, jobs: JobQueue, audit: AuditLog,
@@ -198,9 +209,12 @@ def observed(requests: Repository, jobs: JobQueue, audit: AuditLog,
     return metrics
 
 
-def job_table(access: AccessJobs, keys: KeySteps) -> dict[JobKind, JobHandler]:
+def job_table(access: AccessJobs, keys: KeySteps,
+              identity_center: Mapping[JobKind, JobHandler] | None = None,
+              ) -> dict[JobKind, JobHandler]:
     """Every kind of stored job and what the sweep runs when one falls due (timers: `_timers`)."""
     return {
+        **(identity_center or identity_center_jobs(None)),
         JobKind.ANNOUNCE: access.announce,
         JobKind.ACTIVATE: access.activate,
         JobKind.EXPIRE_PENDING: access.expire_pending,
