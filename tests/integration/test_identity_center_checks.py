@@ -14,7 +14,7 @@ NOW = datetime(2024, 5, 1, 12, tzinfo=UTC)
 def settings(instance_arn: str, store_id: str, permission_set: str) -> dict:
     return {
         "admins": ["U0ADMIN"], "approvals_channel": "C0APPROVALS",
-        "roles": {"ro": {"arn": "arn:aws:iam::123456789012:role/ReadOnly",
+        "roles": {"ro": {"arn": "arn:aws:iam::111111111111:role/ReadOnly",
                          "max_duration": "1h"}},
         "accounts": {"prod": {"id": "111111111111",
                               "manage_role": "arn:aws:iam::111111111111:role/Manage"}},

@@ -15,7 +15,7 @@ ADMIN = {"permission_set": "AdministratorAccess", "accounts": ["prod", "dev"],
 
 def config(**keys) -> dict:
     return {"admins": ["U0ADMIN"], "approvals_channel": "C0APPROVALS",
-            "roles": {"readonly": {"arn": "arn:aws:iam::123456789012:role/ReadOnly",
+            "roles": {"readonly": {"arn": "arn:aws:iam::111111111111:role/ReadOnly",
                                    "max_duration": "1h"}},
             "accounts": {name: {"id": account, "manage_role":
                                 f"arn:aws:iam::{account}:role/Manage"}
