@@ -95,13 +95,13 @@ def users_with_keys_in_many_accounts(accounts: list[OrgAccount]) -> list[Finding
 
 
 def accounts_without_password_policy(accounts: list[OrgAccount]) -> list[Finding]:
-    bare = [a for a in accounts if a.snapshot.password_policy_read
-            and a.snapshot.password_policy is None]
+    read = [a for a in accounts if a.snapshot.password_policy_read]
+    bare = [a for a in read if a.snapshot.password_policy is None]
     if not bare:
         return []
     return [Finding(
         "org.accounts_without_password_policy", Severity.MEDIUM,
-        f"{len(bare)} of {len(accounts)} accounts have no password policy",
+        f"{len(bare)} of {len(read)} accounts read have no password policy",
         tuple(Principal("account", a.name, f"arn:aws:iam::{a.id}:root") for a in bare),
         "AWS defaults apply there (8 characters, no expiry, no reuse check): "
         f"{', '.join(a.name for a in bare)}.",

@@ -255,3 +255,13 @@ def test_summary_rows_split_over_messages_when_there_are_many_accounts():
     for message in messages:
         for block in message:
             Block.parse(block).validate_json()
+
+
+def test_help_and_readme_name_the_account_option():
+    import cli
+
+    digest = cli._parser()._subparsers._group_actions[0].choices["digest"]
+    assert "--account" in digest.format_help() and "--print" in digest.format_help()
+    readme = open("README.md").read()
+    assert "python bot.py digest --print --account NAME" in readme
+    assert "digest.concurrency" in readme
