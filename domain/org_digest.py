@@ -130,6 +130,12 @@ class OrgDigest:
         return tuple(f"{row.name}: {m}" for row in self.rows for m in row.digest.missing)
 
     @property
+    def carried(self) -> tuple[StoredFinding, ...]:
+        """What unreachable accounts had open last time: kept with this digest, so that when
+        they are read again their findings are not all new (nothing read is no baseline)."""
+        return tuple(f for row in self.unreachable for f in row.digest.unchecked)
+
+    @property
     def denied_counts(self) -> dict[str, int]:
         """AccessDenied counts per principal; ARNs name their account, so they never clash."""
         return {k: v for row in self.rows for k, v in row.digest.denied_counts.items()}

@@ -74,6 +74,11 @@ class DigestStore:
                 {"digest_id": digest_id, "fid": finding_id(f.key), "key": f.key,
                  "check_id": f.check_id, "severity": f.severity.value, "title": f.title,
                  "acknowledged": int(hidden)} for f, hidden in seen), ignore=True)
+            self.store.insert_all("digest_findings", (  # an org's unreachable accounts
+                {"digest_id": digest_id, "fid": f.fid, "key": f.key, "check_id": f.check_id,
+                 "severity": f.severity.value, "title": f.title,
+                 "acknowledged": int(f.acknowledged)}
+                for f in (digest.carried if isinstance(digest, OrgDigest) else ())), ignore=True)
         return digest_id
 
     def set_message(self, digest_id: int, channel: str, ts: str) -> None:

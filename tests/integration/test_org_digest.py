@@ -265,3 +265,21 @@ def test_help_and_readme_name_the_account_option():
     readme = open("README.md").read()
     assert "python bot.py digest --print --account NAME" in readme
     assert "digest.concurrency" in readme
+
+
+def test_an_account_unreachable_for_a_day_keeps_its_findings_for_the_next(org, fake):
+    service, _, sessions, config = org
+    first, _ = service.post(NOW, trigger="daily", actor="gatehouse")
+    hub = AwsClients.from_environment("us-east-1")
+    refuse_assume(hub, manage(PROD))
+    cut_off = AccountSessions(hub, config.named_accounts(), on_session=no_lookup_events)
+    store = service.store.store
+    publisher = SlackDigestPublisher(WebClient(base_url=fake.api_url, token="xoxb-test"), HYGIENE)
+    down = digest_service(config, store, service.audit, hub, publisher=publisher,
+                          sleep=lambda _: None, accounts=cut_off)
+    second, _ = down.post(NOW.replace(hour=10), trigger="command", actor="U0ADMIN")
+    assert second.row("prod").digest.nothing_read and second.row("prod").digest.unchecked
+    third = service.org.build(NOW.replace(hour=11))
+    prod = third.row("prod").digest
+    assert prod.findings and prod.new_count == 0
+    assert len(prod.findings) == len(first.row("prod").digest.findings)
