@@ -141,3 +141,22 @@ def test_each_account_compares_with_its_own_part_of_the_previous_digest():
     assert digest.worst(1) == [max(digest.rows, key=lambda r: r.weight)]
     text = render_org_text(digest)
     assert "prod (111111111111):" in text and "=== dev (222222222222) ===" in text
+
+
+def test_the_command_answer_reads_an_org_digest_like_one_account():
+    from datetime import date
+
+    from domain import digest_text as words
+    from domain.digest import Digest
+    from domain.org_digest import AccountDigest, OrgDigest
+    from handlers import digest_blocks
+
+    unreachable = replace(Digest(now=NOW, day=date(2026, 6, 1), account_id=DEV, findings=()),
+                          nothing_read=True, missing=("manage role: AccessDenied",),
+                          unread=("manage role",))
+    empty = Digest(now=NOW, day=date(2026, 6, 1), account_id=PROD, findings=())
+    digest = OrgDigest(NOW, date(2026, 6, 1), (AccountDigest("prod", PROD, empty),
+                                               AccountDigest("dev", DEV, unreachable)), empty)
+    assert digest_blocks.summary_counts(digest) == "0 open findings, 0 new, 0 resolved"
+    assert words.incomplete(digest) == " (INCOMPLETE: could not read dev (manage role))"
+    assert digest.missing == ("dev: manage role: AccessDenied",) and not digest.nothing_read
