@@ -186,8 +186,12 @@ def report(figures: dict, count: int, users: int, roles: int, seeded: float,
         f"{figures['parallel']['wall'] / count * 500 / 60:.0f} min; raising "
         "`digest.concurrency` (to 32, say) divides that while each account's calls stay on its "
         "own clients, so AWS's per-account limits (and adaptive retries) apply per account. "
-        "Memory holds every account's snapshot until the digest is assembled (a few MB per "
-        "1,000-user account), so 500 such accounts stay within a few GB; findings, not "
-        "snapshots, are kept, and Slack gets one row per account, with the rows split over "
-        "as many messages as the 50-block limit needs.")
+        "Memory does not scale as well today: every account's snapshot is held until the "
+        f"digest is assembled (about {figures['parallel']['peak'] / count / 1024 / 1024:.0f} "
+        "MB per 1,000-user account here, moto's share included), so 500 such accounts would "
+        "need several GB. The step needed first at that size is to check and assemble each "
+        "account in its worker and keep only its findings and the few facts the cross-account "
+        "checks read (report rows with keys, role trust policies, the password policy), "
+        "bounding memory by `digest.concurrency` accounts at a time. Slack already gets one "
+        "row per account, split over as many messages as the 50-block limit needs.")
     return section
