@@ -6,35 +6,29 @@ import argparse
 import logging
 import sys
 import threading
-import time
 from collections.abc import Callable, Mapping
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
 from aws.clients import AwsClients
 from aws.grants import AwsGrants
 from cli_checks import online_problems
+from cli_digest import print_digest
 from config import (
     ConfigError,
-    environment_problems,
     load_config,
     load_environment,
 )
 from domain.access_policy import GroupUnreadable
-from domain.digest import Digest
-from domain.digest_text import incomplete, render_text
 from domain.errors import UserError
-from handlers.digest_slack import SlackDigestPublisher
 from http_app import MAX_BODY_BYTES
 from logs import setup_logging
 from services.access_rules import explain_role
-from services.gatehouse import utcnow
 from storage.audit import AuditLog, export
 from storage.database import database_exists, open_store
 from storage.migrate import run_migrate
 from wiring import Runtime, build, load_settings, slack_client
-from wiring.digest import digest_service
 
 log = logging.getLogger("gatehouse")
 
@@ -53,6 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     digest = sub.add_parser("digest", help="build today's IAM hygiene digest")
     digest.add_argument("--print", action="store_true", dest="print_only",
                         help="print it in the terminal instead of posting it")
+    digest.add_argument("--account", metavar="NAME",
+                        help="with --print and accounts configured: only this account")
     audit = sub.add_parser("audit", help="verify or export the audit log")
     audit_sub = audit.add_subparsers(dest="audit_command")
     audit_sub.add_parser("verify", help="check the hash chain")
@@ -189,53 +185,7 @@ def _explain(args: argparse.Namespace, environ: dict[str, str], out: TextIO) -> 
 
 
 def _digest(args: argparse.Namespace, environ: dict[str, str]) -> int:
-    return print_digest(environ, post=not args.print_only)
-
-
-def print_digest(environ: Mapping[str, str], post: bool, *, now: datetime | None = None,
-                 aws_clients: AwsClients | None = None, out: TextIO | None = None,
-                 sleep: Callable[[float], None] | None = None) -> int:
-    """Print the digest, or post it as the bot would; exit 1 when no source could be read.
-
-    A digest missing only some sources exits 0 and names them in its headline. Printing keeps
-    nothing: the next posted digest still compares with the last posted one.
-    """
-    env = load_environment(environ)
-    config = load_config(env.config_path)
-    clients = aws_clients or AwsClients.from_environment(env.aws_region)
-    moment, out = now or utcnow(), out or sys.stdout
-    if post:
-        problems = [p for p in environment_problems(env) if p.startswith("SLACK_BOT_TOKEN")]
-        if problems:
-            raise ConfigError(problems)
-    store = open_store(env.db_path)
-    publisher = SlackDigestPublisher(slack_client(env), config.digest.channel or "") \
-        if post else None
-    service = digest_service(config, store, AuditLog(store), clients, publisher=publisher,
-                             sleep=sleep or time.sleep)
-    try:
-        if not post:
-            digest, _ = service.build(moment)
-            out.write(render_text(digest))
-            return _nothing_read(digest)
-        if not config.digest.enabled:
-            raise ConfigError(["digest.channel: required to post the digest; "
-                               "use --print to print it instead"])
-        digest, _ = service.post(moment, trigger="cli", actor="cli")
-        print(f"digest: posted in {config.digest.channel}, {len(digest.findings)} open findings"
-              f"{incomplete(digest)}", file=out)
-        return _nothing_read(digest)
-    finally:
-        store.close()
-
-
-def _nothing_read(digest: Digest) -> int:
-    """1 when the digest could read no source (it checked nothing), else 0."""
-    if not digest.nothing_read:
-        return 0
-    print("digest: no source could be read, so nothing was checked; check the AWS credentials "
-          "and the permissions in deploy/ (the missing sources say why)", file=sys.stderr)
-    return 1
+    return print_digest(environ, post=not args.print_only, account=args.account)
 
 
 def _audit(args: argparse.Namespace, environ: dict[str, str], out: TextIO) -> int:

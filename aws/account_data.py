@@ -1,4 +1,4 @@
-"""The digest's account-data source on AWS: one snapshot of the account, and who Gatehouse is."""
+"""The digest's account-data sources on AWS: one account's snapshot, every account's, who we are."""
 
 from __future__ import annotations
 
@@ -6,10 +6,15 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
+from aws.accounts import AccountSessions
 from aws.clients import AwsClients
 from aws.collect import collect_snapshot
+from aws.errors import AwsError
 from aws.sts import CallerIdentity, caller_identity
-from domain.hygiene import AccountSnapshot
+from domain.accounts import Account
+from domain.hygiene import AccountSnapshot, MissingSource
+
+MANAGE_ROLE_SOURCE = "manage role"
 
 
 class AwsAccountData:
@@ -31,3 +36,31 @@ class AwsAccountData:
     def caller_identity(self) -> CallerIdentity:
         """The principal Gatehouse runs as (STS GetCallerIdentity); raises AwsError."""
         return caller_identity(self.clients.sts())
+
+
+class AwsOrgData:
+    """Implements the org digest's accounts port: each account read on its own clients (its
+    manage role), so a throttled account backs off on its own clients while others go on."""
+
+    def __init__(self, sessions: AccountSessions,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.sessions = sessions
+        self.sleep = sleep
+
+    def accounts(self) -> list[Account]:
+        return self.sessions.accounts()
+
+    def snapshot(self, account: Account, now: datetime, *, cloudtrail_bucket: str | None,
+                 service_last_accessed: bool = True) -> AccountSnapshot:
+        """The account's digest sources; its manage role refused is the one source missing."""
+        try:
+            clients = self.sessions.clients(account.id)
+        except AwsError as error:
+            return AccountSnapshot(collected_at=now, account_id=account.id, missing=(
+                MissingSource(MANAGE_ROLE_SOURCE, error.message),))
+        return AwsAccountData(clients, sleep=self.sleep).snapshot(
+            now, account_id=account.id, cloudtrail_bucket=cloudtrail_bucket,
+            service_last_accessed=service_last_accessed)
+
+    def caller_identity(self) -> CallerIdentity:
+        return caller_identity(self.sessions.hub.sts())

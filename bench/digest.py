@@ -23,11 +23,11 @@ TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
     "Action": "sts:AssumeRole"}]})
 
 
-def seed(users: int, roles: int) -> None:
+def seed(users: int, roles: int, account: str = ACCOUNT) -> None:
     """Write users, keys, passwords, MFA, policies and roles straight into moto's backend."""
     from moto.backends import get_backend
 
-    iam = get_backend("iam")[ACCOUNT]["global"]
+    iam = get_backend("iam")[account]["global"]
     policy = iam.create_policy("read", "/", READ_DOC, "ReadOnlyS3", [])
     admin = iam.create_policy("admin", "/", ADMIN_DOC, "FullAdmin", [])
     for n in range(users):

@@ -22,6 +22,7 @@ class DigestConfig(Strict):
     require_hardware_mfa: bool = False
     max_session_for_humans: Seconds = Field(default=4 * 3600, ge=3600, le=12 * 3600)
     service_last_accessed: bool = True
+    concurrency: int = Field(default=8, ge=1, le=64)  # accounts collected at once
 
     @field_validator("at", mode="before")
     @classmethod

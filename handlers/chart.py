@@ -24,6 +24,11 @@ FONT: dict[str, tuple[int, ...]] = {
     "A": (2, 5, 7, 5, 5), "D": (6, 5, 5, 5, 6), "E": (7, 4, 6, 4, 7), "F": (7, 4, 6, 4, 4),
     "G": (3, 4, 5, 5, 3), "I": (7, 2, 2, 2, 7), "N": (5, 7, 7, 5, 5), "O": (2, 5, 5, 5, 2),
     "P": (6, 5, 6, 4, 4), "S": (3, 4, 2, 1, 6), "T": (7, 2, 2, 2, 2), "Y": (5, 5, 2, 2, 2),
+    "B": (6, 5, 6, 5, 6), "C": (3, 4, 4, 4, 3), "H": (5, 5, 7, 5, 5), "J": (1, 1, 1, 5, 2),
+    "K": (5, 5, 6, 5, 5), "L": (4, 4, 4, 4, 7), "M": (5, 7, 5, 5, 5), "Q": (2, 5, 5, 6, 3),
+    "R": (6, 5, 6, 5, 5), "U": (5, 5, 5, 5, 7), "V": (5, 5, 5, 5, 2), "W": (5, 5, 7, 7, 5),
+    "X": (5, 5, 2, 5, 5), "Z": (7, 1, 2, 4, 7), "_": (0, 0, 0, 0, 7), ".": (0, 0, 0, 0, 2),
+    "/": (1, 1, 2, 4, 4),
 }
 SCALE = 2  # each font pixel is drawn 2x2
 GLYPH_HEIGHT = 5 * SCALE
@@ -87,6 +92,27 @@ def bar_chart_png(values: Sequence[int | None], *, bar: int = 9, gap: int = 3,
 
     Labelled: `title` above, the scale (0 and the highest value) on the left, `first` under
     the first bar (by default "N DAYS AGO") and `last` under the last one."""
+    return bar_chart(values, bar=bar, gap=gap, height=height, margin=margin, title=title,
+                     first=first, last=last).png()
+
+
+def panels_png(panels: Sequence[tuple[str, Sequence[int | None]]], height: int = 120) -> bytes:
+    """Several bar charts, one under the other, each titled (the org, then its worst
+    accounts); each has its own scale."""
+    charts = [bar_chart(values, height=height, title=title) for title, values in panels]
+    canvas = Canvas(max(c.width for c in charts), sum(c.height for c in charts))
+    top = 0
+    for chart in charts:
+        for y, row in enumerate(chart.rows):
+            canvas.rows[top + y][:len(row)] = row
+        top += chart.height
+    return canvas.png()
+
+
+def bar_chart(values: Sequence[int | None], *, bar: int = 9, gap: int = 3, height: int = 150,
+              margin: int = 6, title: str = "OPEN FINDINGS", first: str | None = None,
+              last: str = "TODAY") -> Canvas:
+    """The canvas `bar_chart_png` encodes."""
     top_value = max((v for v in values if v is not None), default=0)
     scale_width = text_width(str(top_value))
     plot_left = margin + scale_width + 2 * SCALE
@@ -115,7 +141,7 @@ def bar_chart_png(values: Sequence[int | None], *, bar: int = 9, gap: int = 3,
     if first is None:
         first = f"{len(values) - 1} DAYS AGO" if len(values) > 1 else ""
     _x_labels(canvas, plot_left, last_bar_right, baseline + 2 * SCALE, first, last)
-    return canvas.png()
+    return canvas
 
 
 def _x_labels(canvas: Canvas, left: int, right: int, y: int, first: str, last: str) -> None:

@@ -19,14 +19,17 @@ from domain.digest import (
 )
 from domain.errors import CloudError
 from domain.hygiene import AccountSnapshot, MissingSource, Thresholds, run_checks
+from domain.org_digest import OrgDigest
 from services.digest_ports import (
     AccountData,
+    AnyDigest,
     AuditTrail,
     CallerIdentity,
     DigestStore,
     PostedDigest,
     Publisher,
 )
+from services.org_digest import OrgDigestBuilder, org_summary
 
 log = logging.getLogger("gatehouse.digest")
 ACTIVITY_WINDOW = timedelta(hours=24)
@@ -59,8 +62,10 @@ def local_day(config: Config, moment: datetime) -> date:
     return moment.astimezone(config.zone).date()
 
 
-def summary_of(digest: Digest) -> dict[str, Any]:
-    """The headline kept with each digest, for the App Home."""
+def summary_of(digest: AnyDigest) -> dict[str, Any]:
+    """The headline kept with each digest, for the App Home (and the org's account rows)."""
+    if isinstance(digest, OrgDigest):
+        return org_summary(digest)
     return {"open": len(digest.findings), "new": digest.new_count,
             "resolved": len(digest.resolved), "still_open": digest.still_open_count,
             "acknowledged": len(digest.acknowledged), "missing": list(digest.missing),
@@ -70,13 +75,18 @@ def summary_of(digest: Digest) -> dict[str, Any]:
 
 @dataclass
 class DigestService:
-    """The digest use cases: build from the account's data, keep, publish once a day."""
+    """The digest use cases: build from the account's data, keep, publish once a day.
+
+    With `org` (accounts: or organization: configured) the digest posted covers every
+    account of the organisation; `build` still reads Gatehouse's own account only.
+    """
 
     config: Config
     store: DigestStore
     audit: AuditTrail
     source: AccountData
     publisher: Publisher | None = None
+    org: OrgDigestBuilder | None = None
     _caller: CallerIdentity | None = field(default=None, repr=False)
 
     def build(self, now: datetime) -> tuple[Digest, AccountSnapshot]:
@@ -117,17 +127,21 @@ class DigestService:
         """The last digest posted, for the App Home."""
         return self.store.latest(posted=True)
 
-    def post(self, now: datetime, *, trigger: str, actor: str) -> tuple[Digest, int]:
+    def post(self, now: datetime, *, trigger: str, actor: str) -> tuple[AnyDigest, int]:
         """Build, keep and publish a digest; audited as digest.posted."""
         if self.publisher is None or not self.config.digest.channel:
             raise RuntimeError("the digest has no channel to post to")
-        digest, _ = self.build(now)
-        digest_id = self.store.save(digest, trigger=trigger, summary=summary_of(digest))
+        digest: AnyDigest = self.org.build(now) if self.org else self.build(now)[0]
+        summary = summary_of(digest)
+        digest_id = self.store.save(digest, trigger=trigger, summary=summary)
         channel, ts = self.publisher(digest, digest_id)
         self.store.set_message(digest_id, channel, ts)
+        headline = {key: value for key, value in summary.items() if key != "accounts"}
+        if "accounts" in summary:  # the audit names the accounts that could not be read
+            headline["unreachable"] = [a["name"] for a in summary["accounts"] if a["nothing_read"]]
         self.audit.append(at=now, actor=actor, action="digest.posted", subject=channel,
                           details={"digest_id": digest_id, "trigger": trigger, "ts": ts,
-                                   **summary_of(digest)})
+                                   **headline})
         return digest, digest_id
 
     def post_daily(self, now: datetime) -> bool:

@@ -6,11 +6,14 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any, Protocol
 
+from domain.accounts import Account
 from domain.digest import Acknowledgement, Digest, GatehouseActivity, PreviousDigest, StoredFinding
 from domain.hygiene import AccountSnapshot
+from domain.org_digest import OrgDigest
 
+AnyDigest = Digest | OrgDigest
 # Publishes a kept digest (its id given) and returns (channel, message ts).
-Publisher = Callable[[Digest, int], tuple[str, str]]
+Publisher = Callable[[AnyDigest, int], tuple[str, str]]
 
 
 class CallerIdentity(Protocol):
@@ -32,6 +35,22 @@ class AccountData(Protocol):
         ...
 
     def caller_identity(self) -> CallerIdentity: ...
+
+
+class AccountsData(Protocol):
+    """Every account of the organisation, each read through its own manage role."""
+
+    def accounts(self) -> list[Account]: ...
+
+    def snapshot(self, account: Account, now: datetime, *, cloudtrail_bucket: str | None,
+                 service_last_accessed: bool = True) -> AccountSnapshot:
+        """The account's sources read once; an account whose manage role cannot be assumed
+        comes back with nothing read and that reason in `missing`. Never raises."""
+        ...
+
+    def caller_identity(self) -> CallerIdentity:
+        """Gatehouse's own principal (its account trusts no one outside, by design)."""
+        ...
 
 
 class Fixes(Protocol):
@@ -63,7 +82,7 @@ class PostedDigest(Protocol):
 class DigestStore(Protocol):
     """Stored digests, their findings, acknowledgements and the day each was posted."""
 
-    def save(self, digest: Digest, *, trigger: str, summary: Mapping[str, Any]) -> int: ...
+    def save(self, digest: AnyDigest, *, trigger: str, summary: Mapping[str, Any]) -> int: ...
 
     def set_message(self, digest_id: int, channel: str, ts: str) -> None: ...
 
@@ -90,6 +109,10 @@ class DigestStore(Protocol):
     def acknowledgements(self) -> dict[str, Acknowledgement]: ...
 
     def activity(self, since: datetime, now: datetime) -> GatehouseActivity: ...
+
+    def account_open_counts(self, since: date, until: date) -> dict[str, dict[date, int]]:
+        """Each account's open findings in each day's last digest, by account id."""
+        ...
 
 
 class AuditTrail(Protocol):

@@ -18,6 +18,7 @@ from domain.digest import (
     median_seconds,
 )
 from domain.hygiene import Severity
+from domain.org_digest import OrgDigest
 from storage.database import Store, from_iso, to_iso
 
 AUTOMATIC_ACTOR = "gatehouse"  # who approves automatically; not a person's wait to measure
@@ -56,8 +57,10 @@ class DigestStore:
 
     # --- digests --------------------------------------------------------------------------
 
-    def save(self, digest: Digest, *, trigger: str, summary: Mapping[str, Any]) -> int:
-        """Keep a digest and every finding it saw, acknowledged or not, by key."""
+    def save(self, digest: Digest | OrgDigest, *, trigger: str,
+             summary: Mapping[str, Any]) -> int:
+        """Keep a digest and every finding it saw, acknowledged or not, by key (an org digest's
+        keys start with their account's id; its rows per account are in `summary`)."""
         with self.store.transaction():
             digest_id = self.store.insert("digests", {
                 "created_at": to_iso(digest.now), "day": digest.day.isoformat(),
@@ -71,6 +74,11 @@ class DigestStore:
                 {"digest_id": digest_id, "fid": finding_id(f.key), "key": f.key,
                  "check_id": f.check_id, "severity": f.severity.value, "title": f.title,
                  "acknowledged": int(hidden)} for f, hidden in seen), ignore=True)
+            self.store.insert_all("digest_findings", (  # an org's unreachable accounts
+                {"digest_id": digest_id, "fid": f.fid, "key": f.key, "check_id": f.check_id,
+                 "severity": f.severity.value, "title": f.title,
+                 "acknowledged": int(f.acknowledged)}
+                for f in (digest.carried if isinstance(digest, OrgDigest) else ())), ignore=True)
         return digest_id
 
     def set_message(self, digest_id: int, channel: str, ts: str) -> None:
@@ -103,6 +111,16 @@ class DigestStore:
         """Open findings of each day's last digest, for the trend."""
         return {date.fromisoformat(r["day"]): r["open_count"]
                 for r in self._last_of_each_day(since, until)}
+
+    def account_open_counts(self, since: date, until: date) -> dict[str, dict[date, int]]:
+        """Each account's open findings in each day's last org digest, by account id."""
+        counts: dict[str, dict[date, int]] = {}
+        for row in self._last_of_each_day(since, until):
+            for account in json.loads(row["summary"]).get("accounts", []):
+                if not account.get("nothing_read"):
+                    counts.setdefault(account["id"], {})[date.fromisoformat(row["day"])] = \
+                        account["open"]
+        return counts
 
     def denied_history(self, since: date, until: date) -> list[dict[str, int]]:
         """Each day's AccessDenied counts per principal, from its last digest."""

@@ -175,7 +175,7 @@ def build(env: Environment, config: Config, *, clock: Callable[[], datetime] | N
                          assignments=idc.endings if idc else None)
     keys = rotation_commands(steps, store, requests, jobs, audit, notifier, gh)
     key_handlers = RotationHandlers(keys, gh.now, background, config.identity.iam_user_tag)
-    digest = digest_feature(config, store, audit, notifier, clients, gh, background)
+    digest = digest_feature(config, store, audit, notifier, clients, gh, background, accounts)
     listeners = Listeners(gh, background,
                           feature_commands={"rotate-key": key_handlers.on_command,
                                             "digest": digest.on_command},

@@ -42,12 +42,15 @@ class Finding:
     remediation: str
     iam_user_name: str | None = None
     subject: str = ""
+    scope: str = ""  # in an organisation-wide digest: the account id (or "org") it belongs to
 
     @property
     def key(self) -> str:
-        """Stable identity across days: check id, principals and subject (such as a key slot)."""
+        """Stable identity across days: check id, principals and subject (such as a key slot),
+        after `scope/` when the finding belongs to one account of an organisation."""
         who = "+".join(sorted(p.arn or p.name for p in self.principals))
-        return f"{self.check_id}|{who}|{self.subject}" if self.subject else f"{self.check_id}|{who}"
+        key = f"{self.check_id}|{who}|{self.subject}" if self.subject else f"{self.check_id}|{who}"
+        return f"{self.scope}/{key}" if self.scope else key
 
 
 @dataclass(frozen=True)
