@@ -10,11 +10,12 @@ import traceback
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import ack, audit, burst, digest, org_digest, overhead
+from bench import ack, audit, burst, digest, org_digest, overhead, postgres
 from bench.common import Section, machine
 
 BENCHMARKS = {"ack": ack.run, "burst": burst.run, "overhead": overhead.run,
-              "digest": digest.run, "audit": audit.run, "orgdigest": org_digest.run}
+              "digest": digest.run, "audit": audit.run, "orgdigest": org_digest.run,
+              "postgres": postgres.run}
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
 
