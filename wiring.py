@@ -33,7 +33,6 @@ from config import (
     load_config,
     load_environment,
 )
-from domain.jobs import JobKind
 from domain.requests import Kind
 from handlers.digest_listeners import DigestFeature, register_digest
 from handlers.digest_slack import SlackDigestPublisher
@@ -43,6 +42,7 @@ from handlers.notifier import SlackNotifier
 from handlers.replies import Background, unexpected
 from handlers.rotation import RotationHandlers, SlackKeyMessages, register_rotation
 from http_app import create_wsgi_app
+from job_table import job_table
 from metrics import Metrics
 from oncall.pagerduty import PagerDuty
 from scheduler import Scheduled, build_scheduler, schedule_table
@@ -56,8 +56,8 @@ from services.rotation.ports import RotationSettings
 from services.rotation.recovery import KeyRecovery
 from services.rotation.retiring import KeyRetirer
 from services.rotation.shared import new_owner
-from services.sweep import AccessJobs, JobHandler
 from storage.audit import AuditLog
+from storage.break_glass import BreakGlassRepository
 from storage.database import Store, open_store
 from storage.digests import DigestStore
 from storage.jobs import JobQueue
@@ -169,6 +169,7 @@ def build(env: Environment, config: Config, *, clock: Callable[[], datetime] | N
     steps = _key_steps(config, clients, store, requests, jobs, audit, notifier)
     gh = Gatehouse.build(config=config, requests=requests, jobs=jobs, audit=audit, uow=store,
                          slack=notifier, aws=aws_grants, clock=clock, on_call=_pagerduty(env),
+                         break_glass=BreakGlassRepository(store),
                          job_table=lambda access: job_table(access, steps),
                          activators={Kind.KEY: lambda request, now: keys.activate(request, now)})
     keys = _rotation(steps, store, requests, jobs, audit, notifier, gh)
@@ -249,26 +250,6 @@ def _rotation(steps: KeySteps, store: Store, requests: Repository, jobs: JobQueu
                                 audit)
     steps.recovery.resume(gh.now())
     return commands
-
-
-def job_table(access: AccessJobs, keys: KeySteps) -> dict[JobKind, JobHandler]:
-    """Every kind of stored job and what the sweep runs when one falls due (timers: `_timers`)."""
-    return {
-        JobKind.ANNOUNCE: access.announce,
-        JobKind.ACTIVATE: access.activate,
-        JobKind.EXPIRE_PENDING: access.expire_pending,
-        JobKind.REMIND: access.remind,
-        JobKind.EXPIRE_GRANT: access.expire_grant,
-        JobKind.WARN_EXPIRY: access.warn_expiry,
-        JobKind.CHECK_DELIVERY: access.check_delivery,
-        JobKind.REVOKE_DENY: access.revoke_deny,
-        JobKind.SCRUB_DM: access.scrub_dm,
-        JobKind.REMOVE_DENY: access.remove_deny,
-        JobKind.KEY_RECOVER: keys.recovery.on_recover,
-        JobKind.KEY_CONCEAL: keys.retirer.on_conceal,
-        JobKind.KEY_DEACTIVATE: keys.retirer.on_deactivate,
-        JobKind.KEY_DELETE: keys.retirer.on_delete,
-    }
 
 
 def digest_service(config: Config, store: Store, audit: AuditLog, clients: AwsClients, *,

@@ -25,11 +25,12 @@ class JobKind(StrEnum):
     KEY_CONCEAL = "key_conceal"  # hide a delivered secret after an hour
     KEY_DEACTIVATE = "key_deactivate"  # deactivate the old key after the grace period
     KEY_DELETE = "key_delete"  # delete the deactivated old key
+    BREAKGLASS_REMIND = "breakglass_remind"  # ask the approvers again to review a break-glass
 
     @property
     def at_most_once(self) -> bool:
         """Jobs that notify people are marked done before they run: never twice."""
-        return self in (JobKind.REMIND, JobKind.WARN_EXPIRY)
+        return self in (JobKind.REMIND, JobKind.WARN_EXPIRY, JobKind.BREAKGLASS_REMIND)
 
 
 class JobPayload(Protocol):
@@ -46,7 +47,8 @@ class NoPayload:
 
     kinds: ClassVar[frozenset[JobKind]] = frozenset({
         JobKind.ANNOUNCE, JobKind.ACTIVATE, JobKind.EXPIRE_PENDING, JobKind.REMIND,
-        JobKind.EXPIRE_GRANT, JobKind.WARN_EXPIRY, JobKind.CHECK_DELIVERY})
+        JobKind.EXPIRE_GRANT, JobKind.WARN_EXPIRY, JobKind.CHECK_DELIVERY,
+        JobKind.BREAKGLASS_REMIND})
 
     def to_dict(self) -> dict[str, Any]:
         return {}

@@ -208,6 +208,20 @@ def expiry_warning_settled(text: str) -> list[Block]:
     return [section(text)]
 
 
+def break_glass_review(request_id: int, text: str) -> list[Block]:
+    """The review prompt in the approval thread: Justified / Not justified for the approvers."""
+    value = str(request_id)
+    return [section(text),
+            actions(button("Justified", "breakglass_justified", value, "primary"),
+                    button("Not justified", "breakglass_not_justified", value, "danger"),
+                    block_id=f"review-{request_id}")]
+
+
+def break_glass_reviewed(text: str) -> list[Block]:
+    """The review prompt once answered: the verdict, no buttons."""
+    return [section(text)]
+
+
 def reminder_text(request: AccessRequest, waiting: list[str]) -> str:
     who = " ".join(f"<@{u}>" for u in waiting) or "Admins"
     return f"{who}: {request.label} is still waiting for a decision."

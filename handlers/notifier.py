@@ -67,6 +67,22 @@ class SlackNotifier:
     def remind(self, request: AccessRequest, approvers: list[str]) -> None:
         self.thread(request, blocks.reminder_text(request, approvers))
 
+    # --- break-glass ----------------------------------------------------------------------
+
+    def announce(self, channel: str, text: str) -> None:
+        self.client.chat_postMessage(channel=channel, text=text, blocks=[blocks.section(text)])
+
+    def review_prompt(self, request: AccessRequest, text: str) -> tuple[str, str]:
+        """The review buttons in the approval thread, also shown in the channel."""
+        response = self.client.chat_postMessage(
+            channel=request.channel, thread_ts=request.message_ts, reply_broadcast=True,
+            text=text, blocks=blocks.break_glass_review(request.id, text))
+        return str(request.channel), response["ts"]
+
+    def settle_review(self, channel: str, ts: str, text: str) -> None:
+        self._quietly(self.client.chat_update, channel=channel, ts=ts, text=text,
+                      blocks=blocks.break_glass_reviewed(text))
+
     # --- direct messages ------------------------------------------------------------------
 
     def dm(self, user: str, text: str,

@@ -220,4 +220,21 @@ MIGRATIONS: list[tuple[str, list[Step]]] = [
     ("007-digest-nothing-read", [
         "ALTER TABLE digests ADD COLUMN nothing_read INTEGER NOT NULL DEFAULT 0",
     ]),
+    # A scheduled start (`/access request … at YYYY-MM-DD HH:MM`), and each break-glass use
+    # with its review: the weekly limit counts these rows, the review is one guarded update.
+    ("008-scheduled-starts", [
+        "ALTER TABLE requests ADD COLUMN starts_at TEXT",
+        """CREATE TABLE break_glass (
+            request_id INTEGER PRIMARY KEY REFERENCES requests(id),
+            requester TEXT NOT NULL,
+            role TEXT NOT NULL,
+            used_at TEXT NOT NULL,
+            review_channel TEXT,
+            review_ts TEXT,
+            verdict TEXT,
+            reviewed_by TEXT,
+            reviewed_at TEXT
+        )""",
+        "CREATE INDEX break_glass_by_requester ON break_glass (requester, role, used_at)",
+    ]),
 ]

@@ -15,6 +15,7 @@ from config import parse_config
 from domain.errors import UserError
 from services.gatehouse import Gatehouse
 from storage.audit import AuditLog
+from storage.break_glass import BreakGlassRepository
 from storage.database import open_store
 from storage.jobs import JobQueue
 from storage.repository import Repository
@@ -72,7 +73,8 @@ class AccessMachine(RuleBasedStateMachine):
         self.gh = Gatehouse.build(config=CONFIG, requests=Repository(self.store, self.audit),
                                   jobs=JobQueue(self.store), audit=self.audit, uow=self.store,
                                   slack=self.slack, aws=self.aws, clock=self.clock,
-                                  job_table=access_job_table)
+                                  job_table=access_job_table,
+                                  break_glass=BreakGlassRepository(self.store))
         self.conn = invariants.connect(self.folder / "gatehouse.db")
         self.crashes = Faults()
         activate = self.gh.grants.activate
