@@ -15,6 +15,7 @@ from domain.access_policy import (
     GroupLookup,
     GroupUnreadable,
     Principals,
+    check_decider,
     check_requester,
     find_ticket,
     read_groups,
@@ -83,16 +84,14 @@ class AccessRules:
         return False
 
     def check_decider(self, request: AccessRequest, user: str) -> None:
-        """Raise unless `user` may approve or deny `request`, with groups read now."""
+        """Raise unless `user` may approve, deny or review `request`: the one deciders check,
+        with the role's approver groups read from Slack at this moment."""
         if request.kind is Kind.KEY or self.config.role(request.role) is None:
             check_approver(self.rule_for(request), user, request.requester)
             return
-        role = self.role(request.role)
-        allowed = self.may_decide_now(role, user)
-        rule = ApprovalRule(approvers=frozenset({user}) if allowed else frozenset(),
-                            admins=frozenset(self.config.admins),
-                            allow_self_approval=role.allow_self_approval)
-        check_approver(rule, user, request.requester)
+        policy = self.policy(self.role(request.role))
+        lookup = read_groups(policy.approvers.groups, group_fetcher(self.group_members))
+        check_decider(policy, user, request.requester, lookup)
 
     def policy(self, role: RoleConfig) -> AccessPolicy:
         """`role`'s rules as the domain reads them."""
@@ -193,6 +192,11 @@ class AccessRules:
 
 def read_groups_now(policy: AccessPolicy, group_members: GroupMembers) -> GroupLookup:
     """Read each user group of `policy` from Slack now; a failure marks the group unreadable."""
+    return read_groups(policy.groups(), group_fetcher(group_members))
+
+
+def group_fetcher(group_members: GroupMembers) -> Callable[[str], list[str]]:
+    """Members of one group read from Slack now; any failure raises GroupUnreadable."""
     def fetch(group: str) -> list[str]:
         try:
             return group_members(group, fresh=True)
@@ -204,7 +208,7 @@ def read_groups_now(policy: AccessPolicy, group_members: GroupMembers) -> GroupL
             response = getattr(exc, "response", None)
             code = response.get("error") if hasattr(response, "get") else None
             raise GroupUnreadable(code or type(exc).__name__) from None
-    return read_groups(policy.groups(), fetch)
+    return fetch
 
 
 def explain_role(config: Config, name: str, group_members: GroupMembers) -> str:

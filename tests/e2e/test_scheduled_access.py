@@ -1,4 +1,4 @@
-"""Scheduled access: `/access request … at YYYY-MM-DD HH:MM`, approved ahead, granted at its start."""
+"""Scheduled access: `/access request … at YYYY-MM-DD HH:MM`, approved ahead, granted at start."""
 
 from __future__ import annotations
 
