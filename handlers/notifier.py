@@ -149,6 +149,10 @@ class SlackNotifier:
                 return []
         return self._cached(f"group:{group}", fetch)
 
+    def group_handles(self) -> dict[str, str]:
+        """Each user group's handle (`sre` for @sre), read from Slack now."""
+        return usergroup_handles(self.client)
+
     def home_changed(self, users: set[str]) -> None:
         self.on_home_changed(users)
 
@@ -172,6 +176,12 @@ class SlackNotifier:
             method(**kwargs)
         except (SlackApiError, OSError) as exc:
             log.warning("Slack call failed", extra={"error": str(exc)})
+
+
+def usergroup_handles(client: WebClient) -> dict[str, str]:
+    """`usergroups.list`: group id -> handle, for `who-can` and `policy explain`."""
+    groups = client.usergroups_list()["usergroups"]
+    return {g["id"]: g["handle"] for g in groups if g.get("id") and g.get("handle")}
 
 
 def _ticket(role: RoleConfig | None, request: AccessRequest, config: Config) -> str | None:

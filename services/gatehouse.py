@@ -44,7 +44,7 @@ class Gatehouse:
         """Each service gets only the ports it uses; `job_table` maps every stored job kind to
         its handler, given the access flow's own (`job_table.job_table`)."""
         rules = AccessRules(config, slack.group_members, aws, on_call=on_call,
-                            user_email=slack.user_email)
+                            user_email=slack.user_email, group_handles=slack.group_handles)
         grants = GrantService(config=config, requests=requests, jobs=jobs, audit=audit, uow=uow,
                               slack=slack, aws=aws, rules=rules, activators=activators)
         access = AccessService(config=config, requests=requests, jobs=jobs, audit=audit, uow=uow,

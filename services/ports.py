@@ -133,6 +133,10 @@ class SlackPort(Protocol):
         """Members of a Slack user group; `fresh` reads Slack now and raises when it cannot."""
         ...
 
+    def group_handles(self) -> dict[str, str]:
+        """Each user group's handle (`sre` for @sre), read from Slack now."""
+        ...
+
     def home_changed(self, users: set[str]) -> None: ...
 
 

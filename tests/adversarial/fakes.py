@@ -218,6 +218,9 @@ class FakeSlack:
     def group_members(self, group: str, fresh: bool = False) -> list[str]:
         return []
 
+    def group_handles(self) -> dict[str, str]:
+        return {}
+
     def home_changed(self, users: set[str]) -> None:
         """No App Home here."""
 
