@@ -22,6 +22,7 @@ from config import (
 )
 from domain.access_policy import GroupUnreadable
 from domain.errors import UserError
+from handlers.notifier import usergroup_handles
 from http_app import MAX_BODY_BYTES
 from logs import setup_logging
 from services.access_rules import explain_role
@@ -176,8 +177,10 @@ def _explain(args: argparse.Namespace, environ: dict[str, str], out: TextIO) -> 
         if not env.slack_bot_token:
             raise GroupUnreadable("SLACK_BOT_TOKEN is not set")
         return list(client.usergroups_users_list(usergroup=group)["users"])
+    def handles() -> dict[str, str]:
+        return usergroup_handles(client) if env.slack_bot_token else {}
     try:
-        print(explain_role(config, args.role, members), file=out)
+        print(explain_role(config, args.role, members, handles), file=out)
     except UserError as refusal:
         print(f"policy: {refusal}", file=sys.stderr)
         return 2

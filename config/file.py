@@ -37,6 +37,7 @@ class RequestsConfig(Strict):
     pending_expiry: Seconds = 4 * 3600
     remind_after: Seconds = 30 * 60
     warn_before_expiry: Seconds = 15 * 60
+    schedule_horizon: Seconds = 14 * 86400  # how far ahead `/access request … at …` may start
 
 
 class Config(Strict):

@@ -169,8 +169,8 @@ def check_decider(policy: AccessPolicy, user: str, requester: str, lookup: Group
         return
     if found.unread:
         raise PolicyRefusal(
-            f"{_unread_words(found.unread, lookup)}, so nobody may approve through it until it "
-            f"can be read. Another approver or a Gatehouse admin can decide.")
+            f"{_unread_words(found.unread, lookup)}, so nobody may decide through it until it "
+            f"can be read; nothing was changed. Another approver or a Gatehouse admin can decide.")
     raise PolicyRefusal("Only this role's approvers and Gatehouse admins can decide on it.")
 
 

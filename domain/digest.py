@@ -122,7 +122,6 @@ def stored_fix(stored: StoredFinding, kind: str, created: datetime | None = None
 @dataclass(frozen=True)
 class GatehouseActivity:
     """Gatehouse's own work over the last 24 h, and what stands now."""
-
     requests: int = 0
     approvals: int = 0
     denials: int = 0
@@ -130,6 +129,7 @@ class GatehouseActivity:
     median_approval_seconds: float | None = None
     active_grants: int = 0
     pending: int = 0
+    unreviewed_break_glass: tuple[str, ...] = ()  # break-glass uses nobody has reviewed yet
 
 
 @dataclass(frozen=True)

@@ -97,6 +97,13 @@ def activity(found: GatehouseActivity | None) -> str | None:
             f"{plural(found.pending, 'request')} pending")
 
 
+def unreviewed_break_glass(found: GatehouseActivity | None) -> str | None:
+    """Break-glass not yet reviewed: listed in every digest until an approver answers."""
+    if found is None or not found.unreviewed_break_glass:
+        return None
+    return "Break-glass not yet reviewed: " + "; ".join(found.unreviewed_break_glass)
+
+
 def trend(points: Iterable[TrendPoint]) -> str | None:
     """'Open findings over 30 days: ▁▃▅█ (low 3, high 14, today 14)'."""
     known = [p for p in points if p.open is not None]
@@ -113,7 +120,7 @@ def summary_lines(digest: Digest) -> list[str]:
     """The channel summary, one line each, in the order shown."""
     lines = [severity_counts(digest), changes(digest), acknowledged(digest),
              trend(digest.trend), freshness(digest), missing_sources(digest),
-             activity(digest.activity)]
+             activity(digest.activity), unreviewed_break_glass(digest.activity)]
     return [line for line in lines if line]
 
 

@@ -28,11 +28,12 @@ class JobKind(StrEnum):
     IC_UNASSIGN = "ic_unassign"  # delete an account assignment no Gatehouse grant needs now
     IC_SESSION_DENY = "ic_session_deny"  # end a revoked user's open permission-set sessions
     IC_LIFT_DENY = "ic_lift_deny"  # lift that deny once no such session can remain
+    BREAKGLASS_REMIND = "breakglass_remind"  # ask the approvers again to review a break-glass
 
     @property
     def at_most_once(self) -> bool:
         """Jobs that notify people are marked done before they run: never twice."""
-        return self in (JobKind.REMIND, JobKind.WARN_EXPIRY)
+        return self in (JobKind.REMIND, JobKind.WARN_EXPIRY, JobKind.BREAKGLASS_REMIND)
 
 
 class JobPayload(Protocol):
@@ -49,7 +50,8 @@ class NoPayload:
 
     kinds: ClassVar[frozenset[JobKind]] = frozenset({
         JobKind.ANNOUNCE, JobKind.ACTIVATE, JobKind.EXPIRE_PENDING, JobKind.REMIND,
-        JobKind.EXPIRE_GRANT, JobKind.WARN_EXPIRY, JobKind.CHECK_DELIVERY})
+        JobKind.EXPIRE_GRANT, JobKind.WARN_EXPIRY, JobKind.CHECK_DELIVERY,
+        JobKind.BREAKGLASS_REMIND})
 
     def to_dict(self) -> dict[str, Any]:
         return {}

@@ -46,6 +46,7 @@ TRANSITIONS: dict[Status, dict[Status, str]] = {
     },
     Status.APPROVED: {
         Status.ACTIVE: "grant.activated",
+        Status.CANCELLED: "request.cancelled",  # a scheduled start not reached yet
         Status.FAILED: "request.failed",
     },
     Status.ACTIVE: {
@@ -82,10 +83,15 @@ class AccessRequest:
     note: str | None = None
     target_user: str | None = None
     approvers: tuple[str, ...] = field(default_factory=tuple)
+    starts_at: datetime | None = None  # a scheduled start; None: as soon as approved
 
     @property
     def label(self) -> str:
         return format_request_id(self.id)
+
+    def waits_for_start(self, now: datetime) -> bool:
+        """Whether the request's scheduled start is still ahead of `now`."""
+        return self.starts_at is not None and self.starts_at > now
 
 
 def transition(request: AccessRequest, to: Status) -> tuple[AccessRequest, str]:

@@ -25,6 +25,13 @@ STATUS_WORDS = {
 }
 
 
+def status_words(request: AccessRequest) -> str:
+    """The status line; an approved request waiting for its start says when it starts."""
+    if request.status is Status.APPROVED and request.starts_at is not None:
+        return f":calendar: Approved, starts {when(request.starts_at)}"
+    return STATUS_WORDS[request.status]
+
+
 def when(moment: datetime | None) -> str:
     return utc_label(moment) if moment else "—"
 
@@ -86,7 +93,8 @@ def request_message(request: AccessRequest, *, description: str, approvals: list
                ("Role", f"`{request.role}`" + (f" — {escape(description)}" if description else "")),
                ("Duration", format_duration(request.duration_seconds)
                 if request.kind is not Kind.KEY else "—"),
-               ("Status", STATUS_WORDS[request.status])),
+               ("Status", status_words(request)),
+               *((("Starts", when(request.starts_at)),) if request.starts_at else ())),
         section(f"*Reason*\n{escape(request.reason)}"),
     ]
     if ticket:
@@ -120,7 +128,8 @@ def _progress(request: AccessRequest, approvals: list[str], deciders: list[str])
 
 def request_text(request: AccessRequest) -> str:
     """Plain fallback text for notifications."""
-    return (f"{request_title(request)} for {format_duration(request.duration_seconds)} "
+    start = f" from {when(request.starts_at)}" if request.starts_at else ""
+    return (f"{request_title(request)} for {format_duration(request.duration_seconds)}{start} "
             f"by <@{request.requester}> ({request.status.value})")
 
 
@@ -205,6 +214,20 @@ def expiry_warning(grant: Grant, minutes: int) -> list[Block]:
 
 def expiry_warning_settled(text: str) -> list[Block]:
     """The warning once the grant was extended or ended: its Extend button goes."""
+    return [section(text)]
+
+
+def break_glass_review(request_id: int, text: str) -> list[Block]:
+    """The review prompt in the approval thread: Justified / Not justified for the approvers."""
+    value = str(request_id)
+    return [section(text),
+            actions(button("Justified", "breakglass_justified", value, "primary"),
+                    button("Not justified", "breakglass_not_justified", value, "danger"),
+                    block_id=f"review-{request_id}")]
+
+
+def break_glass_reviewed(text: str) -> list[Block]:
+    """The review prompt once answered: the verdict, no buttons."""
     return [section(text)]
 
 

@@ -12,8 +12,10 @@ from domain.requests import parse_request_id
 
 USAGE = {
     "help": "`/access help` — this message",
-    "request": "`/access request [<role> <duration> <reason…>]` — ask for access "
-               "(no arguments opens a form)",
+    "request": "`/access request [<role> <duration> [at <YYYY-MM-DD HH:MM>] <reason…>]` — "
+               "ask for access, now or from a later start (no arguments opens a form)",
+    "breakglass": "`/access breakglass <role> <duration> <reason…>` — emergency access at "
+                  "once, for those allowed; announced and reviewed afterwards",
     "list": "`/access list` — your pending requests, active grants and keys",
     "cancel": "`/access cancel <request-id>` — cancel your pending request",
     "revoke": "`/access revoke <request-id>` — end an active grant now",
@@ -73,14 +75,15 @@ def duration(text: str, usage_key: str) -> int:
 
 
 def request_args(command: Command) -> tuple[str, int, str]:
-    """`<role> <duration> <reason…>` -> (role, seconds, reason)."""
+    """`<role> <duration> <reason…>` -> (role, seconds, reason); also for `breakglass`."""
+    usage = USAGE[command.name]
     if len(command.args) < 2:
-        raise UserError(f"Say which role and for how long. Write: {USAGE['request']}")
+        raise UserError(f"Say which role and for how long. Write: {usage}")
     if len(command.args) < 3:
-        raise UserError(f"A reason is required, so approvers know why. Write: {USAGE['request']}")
+        raise UserError(f"A reason is required, so approvers know why. Write: {usage}")
     role, length = command.args[0], command.args[1]
     reason = command.rest.split(None, 2)[2]
-    return role.lower(), duration(length, "request"), reason
+    return role.lower(), duration(length, command.name), reason
 
 
 def role_arg(command: Command) -> str:

@@ -101,6 +101,9 @@ def summary_blocks(digest: Digest) -> list[Block]:
     activity = words.activity(digest.activity)
     if activity:
         blocks.append(section(escape(activity)))
+    unreviewed = words.unreviewed_break_glass(digest.activity)
+    if unreviewed:
+        blocks.append(section(f":rotating_light: {escape(unreviewed)}"))
     notes = [words.acknowledged(digest), words.freshness(digest)]
     blocks.append(context(escape(" · ".join(n for n in notes if n))))
     blocks.append(context("Details, one-click fixes (for Gatehouse admins) and the 30-day "

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.durations import format_duration
-from domain.requests import AccessRequest, Grant, Kind
+from domain.requests import AccessRequest, Grant, Kind, Status
 from domain.text import escape
 from handlers.blocks import actions, button, confirm_dialog, context, section, when
 
@@ -102,8 +102,9 @@ def pending_section(requests: list[AccessRequest]) -> list[Block]:
     if not requests:
         return blocks + [context("Nothing pending.")]
     for request in requests[:MAX_ITEMS]:
-        blocks.append(section(f"*{request.label}* · {describe(request)} · waiting for "
-                              f"approval since {when(request.created_at)}"))
+        state = ("approved, waiting for its start" if request.status is Status.APPROVED else
+                 f"waiting for approval since {when(request.created_at)}")
+        blocks.append(section(f"*{request.label}* · {describe(request)} · {state}"))
         blocks.append(actions(
             button("Cancel request", "cancel_request", str(request.id), None,
                    confirm_dialog(f"Cancel {request.label}?",
@@ -140,7 +141,8 @@ def describe(request: AccessRequest) -> str:
     if request.kind is Kind.KEY:
         target = request.target_user or request.requester
         return f"a new access key for <@{target}>"
-    return f"`{request.role}` for {format_duration(request.duration_seconds)}"
+    start = f" from {when(request.starts_at)}" if request.starts_at else ""
+    return f"`{request.role}` for {format_duration(request.duration_seconds)}{start}"
 
 
 def _more(count: int, hint: str) -> list[Block]:

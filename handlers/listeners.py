@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
+from domain.break_glass import Verdict
 from domain.errors import UserError
 from domain.requests import parse_request_id
+from domain.scheduled_start import parse_start, take_start
 from handlers import commands, render, views
 from handlers.replies import Background, ephemeral, guarded, on_click
 from services.gatehouse import Gatehouse
@@ -19,7 +21,7 @@ from services.gatehouse import Gatehouse
 CommandHandler = Callable[[commands.Command, str, dict[str, Any]], str | None]
 ListLines = Callable[[str], list[str]]  # a feature's lines in `/access list`
 # Subcommands answered inside the ack; the rest run after it and answer by response_url.
-SLOW = {"request", "cancel", "revoke", "extend", "rotate-key", "digest", "who-can"}
+SLOW = {"request", "cancel", "revoke", "extend", "rotate-key", "digest", "who-can", "breakglass"}
 
 
 class Listeners:
@@ -65,7 +67,12 @@ class Listeners:
         now = self.gh.now()
         if parsed.name == "request":
             role, seconds, reason = commands.request_args(parsed)
-            return self._file(user, role, seconds, reason)
+            start, words = take_start(reason.split(), self.gh.config.timezone, now,
+                                      self._horizon())
+            return self._file(user, role, seconds, " ".join(words), start)
+        if parsed.name == "breakglass":
+            role, seconds, reason = commands.request_args(parsed)
+            return self.gh.breakglass.use(user, role, seconds, reason, now)
         if parsed.name == "who-can":  # reads user groups from Slack, so after the ack
             return self.gh.rules.explain(commands.role_arg(parsed))
         if parsed.name == "cancel":
@@ -81,9 +88,20 @@ class Listeners:
             return f"`/access {parsed.name}` is not available yet."
         return handler(parsed, user, command)
 
-    def _file(self, user: str, role: str, seconds: int, reason: str) -> str:
-        request = self.gh.access.submit(user, role, seconds, reason, self.gh.now())
+    def _file(self, user: str, role: str, seconds: int, reason: str,
+              start: datetime | None = None) -> str:
+        request = self.gh.access.submit(user, role, seconds, reason, self.gh.now(), start)
         return self._confirm(request.id)
+
+    def _horizon(self) -> timedelta:
+        return timedelta(seconds=self.gh.config.requests.schedule_horizon)
+
+    def _form_start(self, view: dict[str, Any]) -> datetime | None:
+        """The request form's optional start, `YYYY-MM-DD HH:MM` in the config timezone."""
+        text = views.submitted(view, "start").strip()
+        if not text:
+            return None
+        return parse_start(text, self.gh.config.timezone, self.gh.now(), self._horizon())
 
     def _list(self, user: str) -> str:
         shown, grants = self.gh.access.open_of(user)
@@ -123,6 +141,14 @@ class Listeners:
     def revoke(self, user: str, action: dict[str, Any]) -> str:
         return self.gh.access.revoke(_request_number(action), user, self.gh.now())
 
+    def justified(self, user: str, action: dict[str, Any]) -> str:
+        return self.gh.breakglass.review(_request_number(action), user, Verdict.JUSTIFIED,
+                                         self.gh.now())
+
+    def not_justified(self, user: str, action: dict[str, Any]) -> str:
+        return self.gh.breakglass.review(_request_number(action), user, Verdict.NOT_JUSTIFIED,
+                                         self.gh.now())
+
     def on_extend_open(self, ack: Ack, body: dict[str, Any], action: dict[str, Any],
                        respond: Respond, client: WebClient) -> None:
         ack()
@@ -147,11 +173,16 @@ class Listeners:
             ack(response_action="errors", errors={"role": str(refusal)[:150]})
             return
         try:
-            seconds = commands.form_duration(views.submitted(view, "duration"))
-            request = self.gh.access.submit(user, role, seconds, reason, self.gh.now())
+            start = self._form_start(view)
         except UserError as refusal:
-            block = "reason" if "reason" in str(refusal).lower()[:40] else "duration"
-            ack(response_action="errors", errors={block: commands.form_error(refusal)})
+            ack(response_action="errors", errors={"start": commands.form_error(refusal)})
+            return
+        try:
+            seconds = commands.form_duration(views.submitted(view, "duration"))
+            request = self.gh.access.submit(user, role, seconds, reason, self.gh.now(), start)
+        except UserError as refusal:
+            ack(response_action="errors", errors={_form_block(refusal): commands.form_error(
+                refusal)})
             return
         ack()
         self.background.run(lambda: self._confirm(request.id),
@@ -188,6 +219,14 @@ class Listeners:
                             _to_user(client, user, ""))
 
 
+def _form_block(refusal: UserError) -> str:
+    """The request form's field a refusal is about."""
+    words = str(refusal).lower()
+    if "reason" in words[:40]:
+        return "reason"
+    return "start" if "only be granted between" in words and "start" in words else "duration"
+
+
 def _request_number(action: dict[str, Any]) -> int:
     number = parse_request_id(str(action.get("value", "")))
     if number is None:
@@ -219,6 +258,9 @@ def register(app: App, listeners: Listeners) -> None:
     app.action("approve")(on_click(listeners.background, listeners.approve))
     app.action("deny")(listeners.on_deny)
     app.action("revoke")(on_click(listeners.background, listeners.revoke))
+    app.action("breakglass_justified")(on_click(listeners.background, listeners.justified))
+    app.action("breakglass_not_justified")(on_click(listeners.background,
+                                                    listeners.not_justified))
     app.action("extend_open")(listeners.on_extend_open)
     app.action("console_link")(lambda ack: ack())
     app.view("request_modal")(listeners.on_request_submitted)

@@ -67,6 +67,22 @@ class SlackNotifier:
     def remind(self, request: AccessRequest, approvers: list[str]) -> None:
         self.thread(request, blocks.reminder_text(request, approvers))
 
+    # --- break-glass ----------------------------------------------------------------------
+
+    def announce(self, channel: str, text: str) -> None:
+        self.client.chat_postMessage(channel=channel, text=text, blocks=[blocks.section(text)])
+
+    def review_prompt(self, request: AccessRequest, text: str) -> tuple[str, str]:
+        """The review buttons in the approval thread, also shown in the channel."""
+        response = self.client.chat_postMessage(
+            channel=request.channel, thread_ts=request.message_ts, reply_broadcast=True,
+            text=text, blocks=blocks.break_glass_review(request.id, text))
+        return str(request.channel), response["ts"]
+
+    def settle_review(self, channel: str, ts: str, text: str) -> None:
+        self._quietly(self.client.chat_update, channel=channel, ts=ts, text=text,
+                      blocks=blocks.break_glass_reviewed(text))
+
     # --- direct messages ------------------------------------------------------------------
 
     def dm(self, user: str, text: str,
@@ -133,6 +149,10 @@ class SlackNotifier:
                 return []
         return self._cached(f"group:{group}", fetch)
 
+    def group_handles(self) -> dict[str, str]:
+        """Each user group's handle (`sre` for @sre), read from Slack now."""
+        return usergroup_handles(self.client)
+
     def home_changed(self, users: set[str]) -> None:
         self.on_home_changed(users)
 
@@ -156,6 +176,12 @@ class SlackNotifier:
             method(**kwargs)
         except (SlackApiError, OSError) as exc:
             log.warning("Slack call failed", extra={"error": str(exc)})
+
+
+def usergroup_handles(client: WebClient) -> dict[str, str]:
+    """`usergroups.list`: group id -> handle, for `who-can` and `policy explain`."""
+    groups = client.usergroups_list()["usergroups"]
+    return {g["id"]: g["handle"] for g in groups if g.get("id") and g.get("handle")}
 
 
 def _ticket(role: RoleConfig | None, request: AccessRequest, config: Config) -> str | None:

@@ -20,10 +20,16 @@ def filed(request: AccessRequest, grant: Grant | None, channel: str | None) -> s
     what = (f"{format_duration(request.duration_seconds)} more on R-{request.parent_id} "
             f"(`{request.role}`)" if request.kind is Kind.EXTEND else
             f"`{request.role}` for {format_duration(request.duration_seconds)}")
+    if request.starts_at:
+        what += f", starting {when(request.starts_at)}"
     head = f"{request.label} filed: {what}."
     if request.status is Status.PENDING:
         where = f" in <#{channel}>" if channel else ""
         return f"{head} It waits for approval{where}; you get a DM when it is decided."
+    if request.status is Status.APPROVED and request.starts_at and grant is None:
+        return (f"{head} Approved automatically; access starts at {when(request.starts_at)} and "
+                f"the credentials come in a DM then. `/access cancel {request.label}` cancels "
+                "it before then.")
     if grant is not None and request.status in (Status.APPROVED, Status.ACTIVE):
         whose = f"R-{grant.request_id} now runs" if request.kind is Kind.EXTEND else "Active"
         return (f"{head} Approved automatically. {whose} until {when(grant.ends_at)}; the "
@@ -41,8 +47,9 @@ def own_requests(requests: Iterable[AccessRequest], grants: dict[int, Grant],
                          f" — `/access revoke {request.label}` · `/access extend {request.label}"
                          " <duration>`")
         else:
+            start = f", starts {when(request.starts_at)}" if request.starts_at else ""
             lines.append(f"• *{request.label}* `{request.role}` {request.status.value}, "
-                         f"{format_duration(request.duration_seconds)} asked "
+                         f"{format_duration(request.duration_seconds)}{start}, asked "
                          f"{when(request.created_at)} — `/access cancel {request.label}`")
     if not lines:
         return "\n".join(["You have no pending requests or active grants. `/access request` "

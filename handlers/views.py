@@ -62,6 +62,8 @@ def request_modal(config: Config, channel: str) -> View:
     return _modal("request_modal", "Request AWS access", "Request", [
         role_select,
         _text_input("duration", "Duration", placeholder="e.g. 1h, 30m, 1h30m", initial="1h"),
+        _text_input("start", f"Start (optional, {config.timezone})", optional=True,
+                    placeholder="YYYY-MM-DD HH:MM; empty: as soon as approved"),
         _text_input("reason", "Reason", placeholder="What do you need it for?", multiline=True),
     ], metadata=channel)
 

@@ -21,6 +21,7 @@ from waitress.server import create_server
 import wiring
 from config import load_config, load_environment
 from fake_services.fake_federation import FakeFederation
+from fake_services.fake_pagerduty import FakePagerDuty
 from fake_services.fake_slack import FakeSlack
 from fake_services.slack_signing import SlackClient
 from fake_services.slack_workspace import SlackWorkspace
@@ -108,7 +109,11 @@ def start_bot(sandbox: Sandbox, fake: FakeSlack, secret: str) -> Any:
     config_path = sandbox.config_path
     config_path.write_text("# The sandbox's demo config (sandbox/seed.py writes it).\n"
                            + yaml.safe_dump(seed.demo_config(), sort_keys=False))
+    pagerduty = FakePagerDuty("pd-sandbox", HOST).start()
+    sandbox.stops.append(pagerduty.stop)
+    seed.seed_pagerduty(pagerduty)
     env = load_environment({
+        "PAGERDUTY_API_TOKEN": pagerduty.token, "PAGERDUTY_API_URL": pagerduty.url,
         "SLACK_BOT_TOKEN": "xoxb-sandbox", "SLACK_SIGNING_SECRET": secret,
         "SLACK_API_URL": fake.api_url, "GATEHOUSE_CONFIG": str(config_path),
         "GATEHOUSE_DB": str(sandbox.db_path),

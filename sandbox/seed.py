@@ -55,6 +55,21 @@ ACROSS_ACCOUNTS: dict[str, dict[str, Any]] = {
                  "description": "Read-only in the prod, staging or dev account; one approval "
                  "from Lee", "max_duration": "4h", "approvers": [LEAD.id]},
 }
+LEADS = "S0LEADS"  # a Slack user group of approvers: Lee and Ada
+ON_CALL_SCHEDULE = "PSANDBOX1"  # the local PagerDuty stand-in says Erin is on call in it
+ROLES.update({
+    "deploy": {"role": "ProdDeployer", "description": "Deploys to production; needs a ticket "
+               "(CHG-1); approved by @leads", "max_duration": "2h", "approvers": [LEADS],
+               "require_ticket": "CHG-[0-9]+",
+               "ticket_url": "https://tickets.example.com/browse/{ticket}"},
+    "oncall": {"role": "OnCallResponder", "description": "Production triage; approved at once "
+               "while you are on call in PagerDuty", "max_duration": "4h",
+               "approvers": [LEAD.id], "auto_approve": {"on_call": [ON_CALL_SCHEDULE]}},
+    "incident": {"role": "IncidentAdmin", "description": "Admin in an emergency; Ada may break "
+                 "the glass, @leads review", "max_duration": "1h", "approvers": [LEADS],
+                 "break_glass": {"allowed": [ADMIN.id], "max_duration": "1h",
+                                 "max_per_week": 2}},
+})
 READ_ONLY = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Action": ["s3:Get*", "s3:List*", "ec2:Describe*"], "Resource": "*"}]}
 EVERYTHING = {"Version": "2012-10-17",
@@ -107,6 +122,14 @@ def seed_slack(workspace: Any) -> None:
     """Register the demo people in the fake Slack workspace."""
     for user in DEMO_USERS:
         workspace.add_user(user.id, user.name, email=user.email, real_name=user.real_name)
+    workspace.add_usergroup(LEADS, [LEAD.id, ADMIN.id], handle="leads", name="Leads")
+
+
+def seed_pagerduty(pagerduty: Any) -> None:
+    """The PagerDuty stand-in: Erin is on call now in the sandbox's schedule."""
+    pagerduty.add_user("PERIN", ENGINEER.real_name, ENGINEER.email)
+    pagerduty.add_schedule(ON_CALL_SCHEDULE, "Sandbox primary")
+    pagerduty.put_on_call(ON_CALL_SCHEDULE, "PERIN")
 
 
 def seed_aws(iam: Any) -> None:

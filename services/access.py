@@ -10,14 +10,23 @@ from domain.audit import SYSTEM
 from domain.durations import format_duration
 from domain.errors import DuplicateRequest, UserError
 from domain.jobs import JobKind
-from domain.policy import STS_MIN_SECONDS, check_duration, window_end
+from domain.policy import check_duration
 from domain.requests import AccessRequest, Grant, Kind, Status
+from domain.scheduled_start import check_start
 from domain.text import escape
 from services.access_rules import AccessRules, require_request
+from services.access_words import (
+    MAX_REASON,
+    check_hours,
+    clean_reason,
+    duplicate_message,
+    past_total,
+    starts_words,
+    who,
+)
 from services.grants import GrantService
 from services.ports import AuditLog, JobQueue, RequestStore, SlackPort, UnitOfWork
 
-MAX_REASON = 500
 ANNOUNCE_GRACE = timedelta(minutes=2)  # after this, an unposted request is posted by the sweep
 
 
@@ -39,24 +48,29 @@ class AccessService:
     # --- filing -------------------------------------------------------------------------
 
     def submit(self, user: str, role_name: str, seconds: int, reason: str,
-               now: datetime) -> AccessRequest:
-        """Validate and store a new request; `announce` posts it afterwards."""
+               now: datetime, start: datetime | None = None) -> AccessRequest:
+        """Validate and store a new request; `announce` posts it afterwards.
+
+        `start`: a scheduled start (UTC), granted then by the sweep once approved.
+        """
         role = self.rules.role(role_name)
-        reason = _clean_reason(reason)
+        reason = clean_reason(reason)
         filing = self.rules.check_filing(role, user, reason)
         check_duration(seconds, min(self.rules.limit(role), role.max_total), role.name)
+        if start is not None:
+            check_start(start, now, timedelta(seconds=self.config.requests.schedule_horizon))
         if role.conditions.hours:
-            window_end(now, (role.conditions.hours.start, role.conditions.hours.end),
-                       self.config.zone)
+            check_hours(start or now, (role.conditions.hours.start, role.conditions.hours.end),
+                        self.config.zone, scheduled=start is not None)
         try:
             with self.uow.transaction():  # a request never exists without its expiry
                 request = self.requests.create_request(
                     kind=Kind.ACCESS, requester=user, role=role.name, duration_seconds=seconds,
                     reason=reason, approvals_required=role.approvals_required, now=now,
-                    details=filing or None)
+                    details=filing or None, starts_at=start)
                 self.schedule_pending_jobs(request, now)
         except DuplicateRequest as exc:
-            raise UserError(_duplicate_message(exc.existing)) from None
+            raise UserError(duplicate_message(exc.existing)) from None
         return request
 
     def extend(self, user: str, request_id: int, seconds: int, reason: str,
@@ -67,12 +81,12 @@ class AccessService:
         check_duration(seconds, self.rules.limit(role), role.name)
         room = self.rules.room_left(grant, role)
         if seconds > room:
-            raise UserError(_past_total(original, role.name, role.max_total, room))
+            raise UserError(past_total(original, role.name, role.max_total, room))
         try:
             with self.uow.transaction():  # a request never exists without its expiry
                 request = self.requests.create_request(
                     kind=Kind.EXTEND, requester=user, role=role.name, duration_seconds=seconds,
-                    reason=_clean_reason(reason) if reason.strip() else f"extend {original.label}",
+                    reason=clean_reason(reason) if reason.strip() else f"extend {original.label}",
                     approvals_required=role.approvals_required, now=now,
                     parent_id=grant.request_id, details={"grant_id": grant.id})
                 self.schedule_pending_jobs(request, now)
@@ -174,12 +188,25 @@ class AccessService:
             if moved is None:
                 return False
             self._drop_pending_jobs(moved, now)
-            self.jobs.schedule(JobKind.ACTIVATE, now, key=f"request:{moved.id}",
-                                   request_id=moved.id)
-        self.slack.thread(moved, f"Approved by {_who(user)}. Granting access…")
+            # A scheduled request is granted by the sweep at its start, even after a restart.
+            self.jobs.schedule(JobKind.ACTIVATE, max(now, moved.starts_at or now),
+                               key=f"request:{moved.id}", request_id=moved.id)
         self.slack.refresh_request(moved, self.requests.approvers_of(moved.id))
+        if moved.waits_for_start(now):
+            self._tell_scheduled(moved, user)
+            return True
+        self.slack.thread(moved, f"Approved by {who(user)}. Granting access…")
         self.grants.activate(moved.id, now)
         return True
+
+    def _tell_scheduled(self, request: AccessRequest, user: str) -> None:
+        start = starts_words(request.starts_at)
+        self.slack.thread(request, f"Approved by {who(user)}; access {start}.")
+        self.slack.dm(request.requester, f"{request.label} ({request.role}) was approved by "
+                      f"{who(user)}; access {start}, for "
+                      f"{format_duration(request.duration_seconds)}. Until then "
+                      f"`/access cancel {request.label}` cancels it.")
+        self.slack.home_changed({request.requester})
 
     def deny(self, request_id: int, user: str, reason: str, now: datetime) -> str:
         request = self.check_decidable(request_id, user)
@@ -217,14 +244,17 @@ class AccessService:
         request = self.request(request_id)
         if request.requester != user:
             raise UserError(f"{request.label} is not yours; only its requester can cancel it.")
+        # An approved request may be cancelled until its scheduled start.
+        expect = [Status.PENDING] + ([Status.APPROVED] if request.waits_for_start(now) else [])
         moved = self.requests.move(request.id, Status.CANCELLED, actor=user, now=now,
-                                   expect=[Status.PENDING], decided_by=user, decided_at=now)
+                                   expect=expect, decided_by=user, decided_at=now)
         if moved is None:
             hint = " Use `/access revoke` to end an active grant." if request.status is \
                 Status.ACTIVE else ""
-            raise UserError(f"{request.label} is {request.status.value}; only a pending request "
-                            f"can be cancelled.{hint}")
+            raise UserError(f"{request.label} is {request.status.value}; only a pending request, "
+                            f"or an approved one before its start, can be cancelled.{hint}")
         self._drop_pending_jobs(moved, now)
+        self.jobs.cancel(JobKind.ACTIVATE, f"request:{moved.id}", now)
         self.slack.thread(moved, f"Cancelled by <@{user}>.")
         self.slack.refresh_request(moved, self.requests.approvers_of(moved.id))
         self.slack.home_changed({user})
@@ -279,37 +309,10 @@ class AccessService:
                 if (request := self.requests.get(grant.request_id)) is not None]
 
     def pending_of(self, user: str) -> list[AccessRequest]:
-        return self.requests.pending_of(user)
+        """Requests not yet granted: pending, and approved ones waiting for their start."""
+        waiting = [r for r in self.requests.open_requests_of(user)
+                   if r.status is Status.APPROVED and r.starts_at is not None]
+        return sorted([*self.requests.pending_of(user), *waiting], key=lambda r: r.id)
 
     def approvers_of(self, request_id: int) -> list[str]:
         return self.requests.approvers_of(request_id)
-
-
-def _clean_reason(reason: str) -> str:
-    reason = " ".join(reason.split())
-    if not reason:
-        raise UserError("A reason is required, so approvers know why. Write: "
-                        "`/access request <role> <duration> <reason…>`")
-    if len(reason) > MAX_REASON:
-        raise UserError(f"The reason is {len(reason)} characters; keep it under {MAX_REASON}.")
-    return reason
-
-
-def _past_total(request: AccessRequest, role: str, max_total: int, room: int) -> str:
-    limit = (f"{request.label} may last {format_duration(max_total)} in all, extensions "
-             f"included (the max_total of {role})")
-    if room < STS_MIN_SECONDS:
-        return f"{limit}, and it has reached that: it cannot be extended. Request access again."
-    return f"{limit}: an extension can add at most {format_duration(room)}."
-
-
-def _duplicate_message(existing: AccessRequest) -> str:
-    if existing.status is Status.ACTIVE:
-        return (f"You already hold {existing.label} for {existing.role} (active). For more time, "
-                f"write `/access extend {existing.label} <duration> <reason>`.")
-    return (f"You already have {existing.label} for {existing.role} ({existing.status.value}). "
-            f"Wait for it, or cancel it with `/access cancel {existing.label}`.")
-
-
-def _who(user: str) -> str:
-    return "Gatehouse (auto-approval)" if user == SYSTEM else f"<@{user}>"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 from config import Config, RoleConfig
@@ -15,6 +15,7 @@ from domain.access_policy import (
     GroupLookup,
     GroupUnreadable,
     Principals,
+    check_decider,
     check_requester,
     find_ticket,
     read_groups,
@@ -28,6 +29,7 @@ from services.ports import AwsPort, RequestStore
 
 log = logging.getLogger("gatehouse.services")
 GroupMembers = Callable[..., list[str]]  # (group, fresh=False) -> user ids
+GroupHandles = Callable[[], Mapping[str, str]]  # group id -> handle, such as sre
 
 
 class AccessRules:
@@ -35,8 +37,10 @@ class AccessRules:
 
     def __init__(self, config: Config, group_members: GroupMembers, aws: AwsPort, *,
                  on_call: OnCallDirectory | None = None,
-                 user_email: Callable[[str], str | None] | None = None) -> None:
+                 user_email: Callable[[str], str | None] | None = None,
+                 group_handles: GroupHandles | None = None) -> None:
         self.config = config
+        self.group_handles = group_handles
         self.on_call = on_call
         self.user_email = user_email
         self.group_members = group_members
@@ -83,16 +87,14 @@ class AccessRules:
         return False
 
     def check_decider(self, request: AccessRequest, user: str) -> None:
-        """Raise unless `user` may approve or deny `request`, with groups read now."""
+        """Raise unless `user` may approve, deny or review `request`: the one deciders check,
+        with the role's approver groups read from Slack at this moment."""
         if request.kind is Kind.KEY or self.config.role(request.role) is None:
             check_approver(self.rule_for(request), user, request.requester)
             return
-        role = self.role(request.role)
-        allowed = self.may_decide_now(role, user)
-        rule = ApprovalRule(approvers=frozenset({user}) if allowed else frozenset(),
-                            admins=frozenset(self.config.admins),
-                            allow_self_approval=role.allow_self_approval)
-        check_approver(rule, user, request.requester)
+        policy = self.policy(self.role(request.role))
+        lookup = read_groups(policy.approvers.groups, group_fetcher(self.group_members))
+        check_decider(policy, user, request.requester, lookup)
 
     def policy(self, role: RoleConfig) -> AccessPolicy:
         """`role`'s rules as the domain reads them."""
@@ -104,7 +106,7 @@ class AccessRules:
 
     def explain(self, name: str) -> str:
         """`/access who-can <role>`: the role's rules in words, groups read now."""
-        return explain_role(self.config, name, self.group_members)
+        return explain_role(self.config, name, self.group_members, self.group_handles)
 
     def check_filing(self, role: RoleConfig, user: str, reason: str) -> dict[str, str]:
         """Raise unless `user` may request `role` with `reason`; the ticket found, for the audit."""
@@ -193,8 +195,23 @@ class AccessRules:
         return people
 
 
-def read_groups_now(policy: AccessPolicy, group_members: GroupMembers) -> GroupLookup:
-    """Read each user group of `policy` from Slack now; a failure marks the group unreadable."""
+def read_groups_now(policy: AccessPolicy, group_members: GroupMembers,
+                    group_handles: GroupHandles | None = None) -> GroupLookup:
+    """Read each user group of `policy` from Slack now; a failure marks the group unreadable.
+
+    `group_handles` names the groups (`@sre`); when it cannot, groups are shown by id.
+    """
+    names: Mapping[str, str] = {}
+    if group_handles is not None and policy.groups():
+        try:
+            names = group_handles()
+        except Exception as exc:  # names are a courtesy: the ids still say who
+            log.warning("could not read user group names", extra={"error": str(exc)})
+    return read_groups(policy.groups(), group_fetcher(group_members), names)
+
+
+def group_fetcher(group_members: GroupMembers) -> Callable[[str], list[str]]:
+    """Members of one group read from Slack now; any failure raises GroupUnreadable."""
     def fetch(group: str) -> list[str]:
         try:
             return group_members(group, fresh=True)
@@ -206,17 +223,18 @@ def read_groups_now(policy: AccessPolicy, group_members: GroupMembers) -> GroupL
             response = getattr(exc, "response", None)
             code = response.get("error") if hasattr(response, "get") else None
             raise GroupUnreadable(code or type(exc).__name__) from None
-    return read_groups(policy.groups(), fetch)
+    return fetch
 
 
-def explain_role(config: Config, name: str, group_members: GroupMembers) -> str:
+def explain_role(config: Config, name: str, group_members: GroupMembers,
+                 group_handles: GroupHandles | None = None) -> str:
     """Who may request and who decides `name`, in the words of domain.access_explain."""
     role = config.role(name.lower())
     if role is None:
         raise UserError(f"There is no role called '{name}'. The roles are: "
                         f"{', '.join(sorted(config.roles))}.")
     policy = role_policy(role, config)
-    return explain(policy, read_groups_now(policy, group_members))
+    return explain(policy, read_groups_now(policy, group_members, group_handles))
 
 
 def role_policy(role: RoleConfig, config: Config) -> AccessPolicy:

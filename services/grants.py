@@ -61,8 +61,8 @@ class GrantService:
     def activate(self, request_id: int, now: datetime) -> None:
         """Turn an approved request into live credentials; safe to call more than once."""
         request = self._request(request_id)
-        if request.status is not Status.APPROVED:
-            return
+        if request.status is not Status.APPROVED or request.waits_for_start(now):
+            return  # decided otherwise, or the sweep grants it at its scheduled start
         if request.kind in self.activators:
             self.activators[request.kind](request, now)
             return
@@ -87,8 +87,9 @@ class GrantService:
         """(end of the grant, session seconds) within every limit, or UserError."""
         role = self.rules.role(request.role)
         hours = role.conditions.hours
-        closing = window_end(now, (hours.start, hours.end), self.config.zone) if hours else None
-        start, total_end = now, now + timedelta(seconds=role.max_total)
+        start = scheduled_base(request, now)
+        closing = window_end(start, (hours.start, hours.end), self.config.zone) if hours else None
+        total_end = start + timedelta(seconds=role.max_total)
         if request.kind is Kind.EXTEND:
             parent = self._request(request.parent_id)
             grant = self.requests.grant(parent.grant_id) if parent.grant_id else None
@@ -271,6 +272,15 @@ class GrantService:
     def run_revoke_deny(self, grant: Grant, issued_before: str, now: datetime, *,
                         retried: bool = False) -> None:
         self.denies.run(grant, issued_before, now, retried=retried)
+
+
+def scheduled_base(request: AccessRequest, now: datetime) -> datetime:
+    """When a grant's time starts counting: its scheduled start when it was approved ahead
+    (so a late sweep does not push the end), else now."""
+    start = request.starts_at
+    if start is None or start > now or request.decided_at is None or request.decided_at > start:
+        return now
+    return start
 
 
 def slack_refusal(exc: Exception) -> str:

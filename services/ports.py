@@ -27,7 +27,8 @@ class RequestStore(Protocol):
     def create_request(self, *, kind: Kind, requester: str, role: str, duration_seconds: int,
                        reason: str, approvals_required: int, now: datetime,
                        parent_id: int | None = None, target_user: str | None = None,
-                       details: dict[str, Any] | None = None) -> AccessRequest: ...
+                       details: dict[str, Any] | None = None,
+                       starts_at: datetime | None = None) -> AccessRequest: ...
 
     def get(self, request_id: int) -> AccessRequest | None: ...
 
@@ -130,6 +131,10 @@ class SlackPort(Protocol):
 
     def group_members(self, group: str, fresh: bool = False) -> list[str]:
         """Members of a Slack user group; `fresh` reads Slack now and raises when it cannot."""
+        ...
+
+    def group_handles(self) -> dict[str, str]:
+        """Each user group's handle (`sre` for @sre), read from Slack now."""
         ...
 
     def home_changed(self, users: set[str]) -> None: ...

@@ -11,6 +11,7 @@ from domain.jobs import Job, JobKind, RemoveDenyJob, RevokeDenyJob, ScrubDmJob
 from domain.requests import AccessRequest, Status
 from services.access import AccessService
 from services.access_rules import AccessRules, require_request
+from services.breakglass import BreakGlassService
 from services.grants import GrantService
 from services.ports import AuditLog, AwsPort, JobQueue, RequestStore, SlackPort
 
@@ -21,7 +22,7 @@ JobHandler = Callable[[Job, datetime], None]
 
 
 class Sweeper:
-    """Runs due jobs through the handler table (every kind and its handler: `wiring.job_table`)."""
+    """Runs due jobs through the handler table (every kind and its handler: `job_table`)."""
 
     def __init__(self, jobs: JobQueue, handlers: Mapping[JobKind, JobHandler]) -> None:
         self.jobs = jobs
@@ -61,7 +62,8 @@ class AccessJobs:
 
     def __init__(self, *, requests: RequestStore, jobs: JobQueue, audit: AuditLog,
                  slack: SlackPort, aws: AwsPort, rules: AccessRules,
-                 grants: GrantService, access: AccessService) -> None:
+                 grants: GrantService, access: AccessService,
+                 breakglass: BreakGlassService) -> None:
         self.requests = requests
         self.jobs = jobs
         self.audit = audit
@@ -70,12 +72,16 @@ class AccessJobs:
         self.rules = rules
         self.grants = grants
         self.access = access
+        self.breakglass = breakglass
 
     def _request(self, request_id: int) -> AccessRequest:
         return require_request(self.requests, request_id)
 
     def activate(self, job: Job, now: datetime) -> None:
         self.grants.activate(job.request_id, now)
+
+    def breakglass_remind(self, job: Job, now: datetime) -> None:
+        self.breakglass.remind(job, now)
 
     def announce(self, job: Job, now: datetime) -> None:
         self.access.announce_late(job.request_id, now)

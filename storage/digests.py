@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from domain.break_glass import digest_line
 from domain.digest import (
     Acknowledgement,
     Digest,
@@ -19,6 +20,7 @@ from domain.digest import (
 )
 from domain.hygiene import Severity
 from domain.org_digest import OrgDigest
+from storage.break_glass import BreakGlassRepository
 from storage.database import Store, from_iso, to_iso
 
 AUTOMATIC_ACTOR = "gatehouse"  # who approves automatically; not a person's wait to measure
@@ -185,6 +187,8 @@ class DigestStore:
                 "grants WHERE ended_at IS NULL AND started_at <= ? AND ends_at > ?",
                 (to_iso(now), to_iso(now))),
             pending=self._count("requests WHERE status = 'pending'", ()),
+            unreviewed_break_glass=tuple(digest_line(use) for use in
+                                         BreakGlassRepository(self.store).unreviewed()),
         )
 
     def _count(self, table_and_where: str, params: tuple[Any, ...]) -> int:

@@ -25,7 +25,7 @@ def _request(row: dict[str, Any]) -> AccessRequest:
         approvals_required=row["approvals_required"], channel=row["channel"],
         message_ts=row["message_ts"], parent_id=row["parent_id"], grant_id=row["grant_id"],
         decided_by=row["decided_by"], decided_at=from_iso(row["decided_at"]), note=row["note"],
-        target_user=row["target_user"],
+        target_user=row["target_user"], starts_at=from_iso(row.get("starts_at")),
     )
 
 
@@ -53,7 +53,8 @@ class Repository:
     def create_request(self, *, kind: Kind, requester: str, role: str, duration_seconds: int,
                        reason: str, approvals_required: int, now: datetime,
                        parent_id: int | None = None, target_user: str | None = None,
-                       details: dict[str, Any] | None = None) -> AccessRequest:
+                       details: dict[str, Any] | None = None,
+                       starts_at: datetime | None = None) -> AccessRequest:
         """Insert a pending request and its `request.created` entry, refusing duplicates."""
         with self.store.transaction():
             self.store.serialise(f"requests-of:{target_user or requester}")
@@ -63,13 +64,15 @@ class Repository:
                 "duration_seconds": duration_seconds, "reason": reason,
                 "status": Status.PENDING.value, "created_at": to_iso(now),
                 "updated_at": to_iso(now), "approvals_required": approvals_required,
-                "parent_id": parent_id, "target_user": target_user})
+                "parent_id": parent_id, "target_user": target_user,
+                **({"starts_at": to_iso(starts_at)} if starts_at else {})})
             request = self.get(request_id)
             self.audit.append(
                 at=now, actor=requester, action="request.created", request_id=request.id,
                 role=role, subject=target_user or requester,
                 details={"kind": kind.value, "duration_seconds": duration_seconds,
-                         "reason": reason, **(details or {})},
+                         "reason": reason, **(details or {}),
+                         **({"starts_at": to_iso(starts_at)} if starts_at else {})},
             )
         return request
 

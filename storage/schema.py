@@ -266,4 +266,21 @@ MIGRATIONS: list[tuple[str, list[Step]]] = [
         """CREATE INDEX identity_center_grants_by_assignment
            ON identity_center_grants (account_id, permission_set_arn, user_id, released)""",
     ]),
+    # A scheduled start (`/access request … at YYYY-MM-DD HH:MM`), and each break-glass use
+    # with its review: the weekly limit counts these rows, the review is one guarded update.
+    ("010-scheduled-starts", [
+        "ALTER TABLE requests ADD COLUMN starts_at TEXT",
+        """CREATE TABLE break_glass (
+            request_id INTEGER PRIMARY KEY REFERENCES requests(id),
+            requester TEXT NOT NULL,
+            role TEXT NOT NULL,
+            used_at TEXT NOT NULL,
+            review_channel TEXT,
+            review_ts TEXT,
+            verdict TEXT,
+            reviewed_by TEXT,
+            reviewed_at TEXT
+        )""",
+        "CREATE INDEX break_glass_by_requester ON break_glass (requester, role, used_at)",
+    ]),
 ]

@@ -137,6 +137,14 @@ TWINS: dict[str, list[str]] = {
         """CREATE INDEX identity_center_grants_by_assignment
            ON identity_center_grants (account_id, permission_set_arn, user_id, released)""",
     ],
+    "010-scheduled-starts": [
+        f"ALTER TABLE requests ADD COLUMN starts_at {T}",
+        f"""CREATE TABLE break_glass (
+            request_id BIGINT PRIMARY KEY REFERENCES requests(id), requester {T} NOT NULL,
+            role {T} NOT NULL, used_at {T} NOT NULL, review_channel {T}, review_ts {T},
+            verdict {T}, reviewed_by {T}, reviewed_at {T})""",
+        "CREATE INDEX break_glass_by_requester ON break_glass (requester, role, used_at)",
+    ],
 }
 
 

@@ -30,7 +30,6 @@ from config import (
     load_config,
     load_environment,
 )
-from domain.jobs import JobKind
 from domain.requests import Kind
 from handlers.digest_listeners import DigestFeature, register_digest
 from handlers.home import HomePublisher, register_home
@@ -44,8 +43,8 @@ from oncall.pagerduty import PagerDuty
 from scheduler import Scheduled, build_scheduler, schedule_table
 from services.gatehouse import Gatehouse, utcnow
 from services.rotation.commands import RotationCommands
-from services.sweep import AccessJobs, JobHandler
 from storage.audit import AuditLog
+from storage.break_glass import BreakGlassRepository
 from storage.database import Store, open_store
 from storage.jobs import JobQueue
 from storage.repository import Repository
@@ -56,7 +55,8 @@ from wiring.identity_center import (
     identity_center_feature,
     identity_center_jobs,
 )
-from wiring.rotation import KeySteps, key_steps, rotation_commands
+from wiring.jobs import job_table
+from wiring.rotation import key_steps, rotation_commands
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Any]
 
@@ -168,6 +168,7 @@ def build(env: Environment, config: Config, *, clock: Callable[[], datetime] | N
     idc = identity_center_feature(config, clients, store, requests, jobs, audit, notifier, clock)
     gh = Gatehouse.build(config=config, requests=requests, jobs=jobs, audit=audit, uow=store,
                          slack=notifier, aws=aws_grants, clock=clock, on_call=_pagerduty(env),
+                         break_glass=BreakGlassRepository(store),
                          job_table=lambda access: job_table(access, steps,
                                                             identity_center_jobs(idc)),
                          activators={Kind.KEY: lambda request, now: keys.activate(request, now)},
@@ -207,29 +208,6 @@ def observed(requests: Repository, jobs: JobQueue, audit: AuditLog,
     audit.append = metrics.counting_audit(audit.append)  # type: ignore[method-assign]
     jobs.claim = metrics.timing_claims(jobs.claim)  # type: ignore[method-assign]
     return metrics
-
-
-def job_table(access: AccessJobs, keys: KeySteps,
-              identity_center: Mapping[JobKind, JobHandler] | None = None,
-              ) -> dict[JobKind, JobHandler]:
-    """Every kind of stored job and what the sweep runs when one falls due (timers: `_timers`)."""
-    return {
-        **(identity_center or identity_center_jobs(None)),
-        JobKind.ANNOUNCE: access.announce,
-        JobKind.ACTIVATE: access.activate,
-        JobKind.EXPIRE_PENDING: access.expire_pending,
-        JobKind.REMIND: access.remind,
-        JobKind.EXPIRE_GRANT: access.expire_grant,
-        JobKind.WARN_EXPIRY: access.warn_expiry,
-        JobKind.CHECK_DELIVERY: access.check_delivery,
-        JobKind.REVOKE_DENY: access.revoke_deny,
-        JobKind.SCRUB_DM: access.scrub_dm,
-        JobKind.REMOVE_DENY: access.remove_deny,
-        JobKind.KEY_RECOVER: keys.recovery.on_recover,
-        JobKind.KEY_CONCEAL: keys.retirer.on_conceal,
-        JobKind.KEY_DEACTIVATE: keys.retirer.on_deactivate,
-        JobKind.KEY_DELETE: keys.retirer.on_delete,
-    }
 
 
 def _timers(config: Config, gh: Gatehouse, digest: DigestFeature,

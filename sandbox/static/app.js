@@ -203,7 +203,11 @@
     $("hint-more").innerHTML = "More: <code>/access request</code> alone opens a form; " +
       "<code>sandbox</code> is approved at once; <code>prod-admin</code> needs Lee and Ada; " +
       "<code>prod/readonly</code> is a role in the prod account (also staging, dev); " +
-      "<code>/access rotate-key</code> as Erin; <code>/access digest</code> as Ada.";
+      "<code>/access rotate-key</code> as Erin; <code>/access digest</code> as Ada; " +
+      "<code>deploy</code> needs a ticket (<code>CHG-1</code>) and is approved by the " +
+      "<code>@leads</code> group; <code>oncall</code> is approved at once while Erin is on " +
+      "call in PagerDuty; as Ada, <code>/access breakglass incident 30m the site is down" +
+      "</code>; <code>/access who-can deploy</code>.";
   }
 
   function renderHeader() {

@@ -202,11 +202,24 @@ class FakeSlack:
     def remind(self, request: AccessRequest, approvers: list[str]) -> None:
         self.thread(request, "reminder")
 
+    def announce(self, channel: str, text: str) -> None:
+        self.posted.append((channel, text))
+
+    def review_prompt(self, request: AccessRequest, text: str) -> tuple[str, str]:
+        self.posted.append((request.channel or "", text))
+        return request.channel or "", self._new_ts()
+
+    def settle_review(self, channel: str, ts: str, text: str) -> None:
+        self.posted.append((channel, text))
+
     def user_email(self, user: str) -> str | None:
         return f"{user.lower()}@example.com"
 
     def group_members(self, group: str, fresh: bool = False) -> list[str]:
         return []
+
+    def group_handles(self) -> dict[str, str]:
+        return {}
 
     def home_changed(self, users: set[str]) -> None:
         """No App Home here."""
@@ -244,6 +257,7 @@ def access_parts(path: Any, config: Any, start: datetime) -> AccessParts:
     """Build the access flow as the wiring would, minus HTTP and key rotation."""
     from services.gatehouse import Gatehouse
     from storage.audit import AuditLog
+    from storage.break_glass import BreakGlassRepository
     from storage.database import open_store
     from storage.jobs import JobQueue
     from storage.repository import Repository
@@ -254,5 +268,6 @@ def access_parts(path: Any, config: Any, start: datetime) -> AccessParts:
     clock, slack = SettableClock(start), FakeSlack()
     aws = FakeAws(clock)
     gh = Gatehouse.build(config=config, requests=requests, jobs=jobs, audit=audit, uow=store,
-                         slack=slack, aws=aws, clock=clock, job_table=access_job_table)
+                         slack=slack, aws=aws, clock=clock, job_table=access_job_table,
+                         break_glass=BreakGlassRepository(store))
     return AccessParts(gh, requests, jobs, slack, aws, clock, store)

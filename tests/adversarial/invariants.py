@@ -61,7 +61,8 @@ def unaudited_moves(conn: sqlite3.Connection) -> list[str]:
 
 
 def grant_problems(conn: sqlite3.Connection) -> list[str]:
-    """At most one grant per request; an approved access request ends granted or failed."""
+    """At most one grant per request; an approved access request ends granted or failed (or
+    cancelled before its scheduled start)."""
     problems = []
     counts = {r["request_id"]: r["n"] for r in rows(
         conn, "SELECT request_id, COUNT(*) AS n FROM grants GROUP BY request_id")}
@@ -74,7 +75,11 @@ def grant_problems(conn: sqlite3.Connection) -> list[str]:
                 problems.append(f"R-{request['id']} has a grant but was never approved")
             continue
         waiting = request["status"] == "approved"  # its activation job is still to run
-        if counts.get(request["id"], 0) != 1 and request["status"] != "failed" and not waiting:
+        # Cancelled after approval, before its scheduled start: never granted.
+        called_off = request["status"] == "cancelled" and request.get("starts_at") and \
+            not counts.get(request["id"])
+        if counts.get(request["id"], 0) != 1 and request["status"] != "failed" and not (
+                waiting or called_off):
             problems.append(f"R-{request['id']} is {request['status']} with "
                             f"{counts.get(request['id'], 0)} grants")
     return problems

@@ -12,9 +12,11 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from config import parse_config
+from domain.break_glass import Verdict
 from domain.errors import UserError
 from services.gatehouse import Gatehouse
 from storage.audit import AuditLog
+from storage.break_glass import BreakGlassRepository
 from storage.database import open_store
 from storage.jobs import JobQueue
 from storage.repository import Repository
@@ -37,7 +39,9 @@ CONFIG = parse_config({
         "dev": {"arn": ARN + "Dev", "max_duration": "8h", "approvers": [LEAD],
                 "allow_self_approval": True},
         "prod": {"arn": ARN + "Prod", "max_duration": "2h", "approvers": [LEAD, LEAD2],
-                 "approvals_required": 2},
+                 "approvals_required": 2,
+                 "break_glass": {"allowed": [DEV, DEV2], "max_duration": "1h",
+                                 "max_per_week": 2}},
         "sandbox": {"arn": ARN + "Sandbox", "max_duration": "1h", "auto_approve": True},
         "office": {"arn": ARN + "Office", "max_duration": "4h", "approvers": [LEAD],
                    "conditions": {"hours": "08:00-12:00"}},
@@ -72,7 +76,8 @@ class AccessMachine(RuleBasedStateMachine):
         self.gh = Gatehouse.build(config=CONFIG, requests=Repository(self.store, self.audit),
                                   jobs=JobQueue(self.store), audit=self.audit, uow=self.store,
                                   slack=self.slack, aws=self.aws, clock=self.clock,
-                                  job_table=access_job_table)
+                                  job_table=access_job_table,
+                                  break_glass=BreakGlassRepository(self.store))
         self.conn = invariants.connect(self.folder / "gatehouse.db")
         self.crashes = Faults()
         activate = self.gh.grants.activate
@@ -119,6 +124,28 @@ class AccessMachine(RuleBasedStateMachine):
           minutes=st.sampled_from([15, 30, 60, 120]))
     def file_valid(self, user, role, minutes):
         self.submit(user, role, minutes, "deploy")
+
+    @rule(user=st.sampled_from([DEV, DEV2, LEAD]),
+          role=st.sampled_from(["dev", "prod", "sandbox", "office"]),
+          minutes=st.sampled_from([15, 60, 120]), ahead=st.sampled_from([-5, 10, 60, 300, 1500]))
+    def file_scheduled(self, user, role, minutes, ahead):
+        """A request that starts `ahead` minutes from now (a start in the past is refused)."""
+        def work():
+            start = self.now() + timedelta(minutes=ahead)
+            request = self.gh.access.submit(user, role, minutes * 60, "deploy", self.now(), start)
+            self.gh.access.announce(request.id, self.now())
+        self.attempt(work)
+
+    @rule(user=st.sampled_from([DEV, DEV2, LEAD]), minutes=st.sampled_from([15, 30, 60, 90]))
+    def break_glass(self, user, minutes):
+        self.attempt(lambda: self.gh.breakglass.use(user, "prod", minutes * 60, "fire",
+                                                    self.now()))
+
+    @rule(choice=PICK, user=st.sampled_from(USERS), justified=st.booleans())
+    def review(self, choice, user, justified):
+        number = self.pick(choice)
+        verdict = Verdict.JUSTIFIED if justified else Verdict.NOT_JUSTIFIED
+        self.attempt(lambda: self.gh.breakglass.review(number, user, verdict, self.now()))
 
     @rule(choice=PICK, user=st.sampled_from([ADMIN, LEAD, LEAD2]))
     def approve_as_approver(self, choice, user):
@@ -214,6 +241,25 @@ class AccessMachine(RuleBasedStateMachine):
         assert invariants.unaudited_moves(self.conn) == []
 
     @invariant()
+    def scheduled_requests_start_no_earlier_than_their_start(self):
+        assert invariants.rows(
+            self.conn, "SELECT r.id FROM requests r JOIN grants g ON g.request_id = r.id"
+            " WHERE r.starts_at IS NOT NULL AND g.started_at < r.starts_at") == []
+
+    @invariant()
+    def break_glass_never_exceeds_the_weekly_limit(self):
+        uses = invariants.rows(self.conn, "SELECT * FROM break_glass ORDER BY used_at")
+        limit = CONFIG.role("prod").break_glass.max_per_week
+        for use in uses:
+            at = datetime.fromisoformat(use["used_at"])
+            week = [u for u in uses if u["requester"] == use["requester"]
+                    and at - timedelta(days=7) < datetime.fromisoformat(u["used_at"]) <= at]
+            assert len(week) <= limit, use
+        reviews = invariants.rows(self.conn, "SELECT request_id, COUNT(*) AS n FROM audit"
+                                  " WHERE action = 'breakglass.reviewed' GROUP BY request_id")
+        assert all(r["n"] == 1 for r in reviews), reviews
+
+    @invariant()
     def grants_are_consistent(self):
         assert invariants.all_problems(self.conn) == []
 
@@ -273,6 +319,7 @@ class AccessMachine(RuleBasedStateMachine):
         assert invariants.unsettled_requests(self.conn) == []
         assert invariants.rows(self.conn, "SELECT * FROM grants WHERE ended_at IS NULL") == []
         assert invariants.rows(self.conn, "SELECT action, key FROM jobs WHERE done_at IS NULL"
-                               " AND action NOT IN ('remind', 'warn_expiry')") == []
+                               " AND action NOT IN ('remind', 'warn_expiry',"
+                               " 'breakglass_remind')") == []
         assert not any("SECRET" in text for text in self.slack.dms.values())
         assert self.aws.denies == {}, "a revoke deny was left on a role"

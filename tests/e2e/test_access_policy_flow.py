@@ -72,9 +72,9 @@ def who_can(gh, role: str) -> str:
 
 def test_who_can_tells_each_kind_of_rule(gatehouse):
     gh = gatehouse
-    gh.slack.add_usergroup(ENGINEERS, [DEV, LEAD])
+    gh.slack.add_usergroup(ENGINEERS, [DEV, LEAD], handle="engineers")
     dev = who_can(gh, "dev")
-    assert f"Who may request: {ENGINEERS}: {DEV}, {LEAD}" in dev
+    assert f"Who may request: @engineers ({ENGINEERS}): {DEV}, {LEAD}" in dev
     assert "Self-approval: allowed" in dev and "Break-glass: not available" in dev
     admin = who_can(gh, "prod-admin")
     assert "Who may request: anyone" in admin and "2 distinct approvers" in admin
@@ -82,7 +82,8 @@ def test_who_can_tells_each_kind_of_rule(gatehouse):
     assert "https://tickets.example.com/browse/{ticket}" in admin
     prod = who_can(gh, "prod-readonly")
     assert "on call now in PagerDuty schedule PABC123" in prod
-    assert f"Break-glass: {ENGINEERS}: {DEV}, {LEAD} may use" in prod and "C0SECURITY" in prod
+    assert f"Break-glass: @engineers ({ENGINEERS}): {DEV}, {LEAD} may use" in prod
+    assert "C0SECURITY" in prod
     assert "at most 2 a week" in prod and "6h in total with extensions" in prod
     assert f"Who approves: {LEAD}; and Gatehouse admins" in prod
     assert "every request is approved without a human" in who_can(gh, "sandbox")
@@ -101,8 +102,16 @@ def test_who_can_says_when_a_group_cannot_be_read_and_refuses_unknown_roles(gate
 
 def test_policy_explain_prints_the_same_text_as_who_can(gatehouse):
     gh = gatehouse
-    gh.slack.add_usergroup(ENGINEERS, [DEV])
+    gh.slack.add_usergroup(ENGINEERS, [DEV], handle="engineers")
     out = io.StringIO()
     assert cli.dispatch(["policy", "explain", "prod-readonly"], dict(gh.env), out) == 0
     assert out.getvalue().strip() == who_can(gh, "prod-readonly")
+    assert f"@engineers ({ENGINEERS}): {DEV}" in out.getvalue()
+
+
+def test_who_can_shows_group_ids_when_their_names_cannot_be_read(gatehouse):
+    gh = gatehouse
+    gh.slack.add_usergroup(ENGINEERS, [DEV], handle="engineers")
+    gh.slack.fail_next("usergroups.list", error="missing_scope", times=5)
+    assert f"Who may request: {ENGINEERS}: {DEV}" in who_can(gh, "dev")
     assert cli.dispatch(["policy", "explain", "nope"], dict(gh.env), io.StringIO()) == 2

@@ -37,10 +37,10 @@ def test_a_group_that_cannot_be_read_fails_closed_in_words(gatehouse):
     message = gh.request_message(number, PROD_APPROVALS)
     gh.slack.fail_next("usergroups.users.list", error="missing_scope", times=5)
     gh.client.click(LEAD2, "approve", str(number), message=message)
-    answer = gh.answer(LEAD2, "could not read the Slack user group")
+    answer = gh.answer(LEAD2, "could not read the members of the Slack user group")
     assert GROUP in answer and "nothing was changed" in answer
     gh.client.click(LEAD2, "deny", str(number), message=message)
-    gh.answer(LEAD2, "could not read the Slack user group", after=1)
+    gh.answer(LEAD2, "could not read the members of the Slack user group", after=1)
     assert gh.status(number) == "pending" and not gh.slack.views(LEAD2)
 
 

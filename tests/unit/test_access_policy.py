@@ -129,7 +129,7 @@ def test_an_unreadable_approver_group_lets_nobody_through_it():
     lookup = GroupLookup(unreadable={"S0SRE": "ratelimited"})
     with pytest.raises(PolicyRefusal) as refused:
         check_decider(policy(), "U0LEAD", "U0ADA", lookup)
-    assert "S0SRE (ratelimited)" in str(refused.value) and "nobody may approve" in str(
+    assert "S0SRE (ratelimited)" in str(refused.value) and "nobody may decide" in str(
         refused.value)
     check_decider(policy(), "U0CAROL", "U0ADA", lookup)
     assert deciders(policy(), lookup) == {"U0ADMIN", "U0CAROL"}

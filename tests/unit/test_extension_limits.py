@@ -10,6 +10,7 @@ from config import parse_config
 from domain.errors import UserError
 from domain.requests import Kind, Status
 from services.gatehouse import Gatehouse
+from storage.break_glass import BreakGlassRepository
 from tests.adversarial.fakes import FakeAws, FakeSlack, access_job_table, access_parts
 
 ADMIN, LEAD, DEV = "U0ADMIN", "U0LEAD", "U0DEV"
@@ -113,5 +114,6 @@ def test_a_request_longer_than_max_total_is_refused(parts):
         Gatehouse.build(config=config, requests=requests, jobs=gh.access.jobs,
                         audit=gh.audit, uow=gh.access.uow, slack=FakeSlack(),
                         aws=FakeAws(clock), clock=clock,
-                        job_table=access_job_table).access.submit(DEV, "x", 2 * HOUR,
-                                                                       "long", gh.now())
+                        job_table=access_job_table,
+                        break_glass=BreakGlassRepository(gh.access.uow),
+                        ).access.submit(DEV, "x", 2 * HOUR, "long", gh.now())

@@ -22,7 +22,7 @@ NOW = datetime(2024, 5, 1, 12, tzinfo=timezone.utc)
 STORED_NAMES = {"announce", "activate", "expire_pending", "remind", "expire_grant", "warn_expiry",
                 "check_delivery", "revoke_deny", "scrub_dm", "remove_deny", "key_recover",
                 "key_conceal", "key_deactivate", "key_delete", "ic_unassign", "ic_session_deny",
-                "ic_lift_deny"}
+                "ic_lift_deny", "breakglass_remind"}
 
 
 def test_the_kinds_are_exactly_the_action_names_stored_rows_hold():
