@@ -1,4 +1,4 @@
-"""Break-glass uses and their reviews in SQLite: the weekly count and the one-time verdict."""
+"""Break-glass uses and their reviews: the weekly count and the one-time verdict."""
 
 from __future__ import annotations
 
@@ -24,9 +24,15 @@ class BreakGlassRepository:
         self.store = store
 
     def uses_since(self, requester: str, role: str, since: datetime) -> list[datetime]:
-        """When `requester` broke the glass on `role` after `since`."""
-        rows = self.store.rows("break_glass", "requester=? AND role=? AND used_at>?",
-                               (requester, role, to_iso(since)), order_by="used_at")
+        """When `requester` broke the glass on `role` after `since`.
+
+        Inside the caller's transaction, other replicas counting the same person's uses wait
+        until it ends, so a count and the insert it allows cannot interleave with theirs.
+        """
+        with self.store.transaction():
+            self.store.serialise(f"break-glass-of:{requester}")
+            rows = self.store.rows("break_glass", "requester=? AND role=? AND used_at>?",
+                                   (requester, role, to_iso(since)), order_by="used_at")
         return [from_iso(row["used_at"]) for row in rows]
 
     def record_use(self, request_id: int, requester: str, role: str, now: datetime) -> None:

@@ -9,12 +9,14 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from domain.break_glass import Verdict
 from domain.errors import DuplicateRequest
 from domain.iam import IamUser
 from domain.jobs import JobKind
 from domain.requests import Kind, Status
 from domain.rotation import RotationInProgress, RotationPlan
 from storage.audit import AuditLog, export
+from storage.break_glass import BreakGlassRepository
 from storage.database import UniqueViolation, open_store
 from storage.digests import DigestStore
 from storage.jobs import LEASE, JobQueue
@@ -213,3 +215,22 @@ def test_racing_writers_decide_once_and_never_fork_the_chain(location, store):
     assert results["move"].count(True) == 1 and results["day"].count(True) == 1
     count, bad = AuditLog(store).verify()
     assert (count, bad) == (1 + 1 + 40, None)
+
+
+def test_scheduled_starts_and_break_glass_reviews_are_kept_alike(store, repo):
+    start = NOW + timedelta(days=2)
+    scheduled = repo.create_request(kind=Kind.ACCESS, requester="U0DEV", role="dev",
+                                    duration_seconds=3600, reason="migration",
+                                    approvals_required=1, now=NOW, starts_at=start)
+    assert repo.get(scheduled.id).starts_at == start
+    uses = BreakGlassRepository(store)
+    glass = new_request(repo, requester="U0ADA", role="incident")
+    with store.transaction():
+        assert uses.uses_since("U0ADA", "incident", NOW - timedelta(days=7)) == []
+        uses.record_use(glass.id, "U0ADA", "incident", NOW)
+    assert uses.uses_since("U0ADA", "incident", NOW - timedelta(days=7)) == [NOW]
+    uses.set_review_message(glass.id, "C0APPROVALS", "1.2")
+    assert [u.request_id for u in uses.unreviewed()] == [glass.id]
+    assert uses.record_verdict(glass.id, Verdict.JUSTIFIED, "U0LEAD", NOW)
+    assert not uses.record_verdict(glass.id, Verdict.NOT_JUSTIFIED, "U0LEE", NOW)
+    assert uses.use(glass.id).verdict is Verdict.JUSTIFIED and uses.unreviewed() == []
