@@ -28,6 +28,8 @@ from services.ports import AwsPort, RequestStore
 
 log = logging.getLogger("gatehouse.services")
 GroupMembers = Callable[..., list[str]]  # (group, fresh=False) -> user ids
+# Raises UserError when the requester cannot be given the role at all (no Identity Center user)
+RequesterCheck = Callable[[RoleConfig, str], None]
 
 
 class AccessRules:
@@ -35,8 +37,10 @@ class AccessRules:
 
     def __init__(self, config: Config, group_members: GroupMembers, aws: AwsPort, *,
                  on_call: OnCallDirectory | None = None,
-                 user_email: Callable[[str], str | None] | None = None) -> None:
+                 user_email: Callable[[str], str | None] | None = None,
+                 requester_check: RequesterCheck | None = None) -> None:
         self.config = config
+        self.requester_check = requester_check
         self.on_call = on_call
         self.user_email = user_email
         self.group_members = group_members
@@ -111,6 +115,8 @@ class AccessRules:
         policy = self.policy(role)
         if policy.requesters is not None:
             check_requester(policy, user, self.read_groups(policy))
+        if self.requester_check is not None:
+            self.requester_check(role, user)
         ticket = find_ticket(policy, reason)
         if ticket is None:
             return {}

@@ -149,12 +149,31 @@ def test_revoke_removes_the_assignment_and_ends_open_sessions_for_that_user_only
     assert "grant.session_deny_removed" in bot.audit_actions()
 
 
-def test_a_user_not_in_the_identity_store_is_refused_in_words(bot, center):
-    number = grant_failing(bot, OTHER, "request prod/admin 1h look around")
-    text = bot.dms(OTHER)[-1].text
+def test_a_user_not_in_the_identity_store_is_refused_in_words_when_filing(bot, center):
+    bot.command(OTHER, "request prod/admin 1h look around")
+    text = bot.answer(OTHER, "IAM Identity Center")
     assert "no IAM Identity Center user with your Slack e-mail (other@example.com)" in text
     assert "Ask an admin" in text
-    assert bot.status(number) == "failed"
+    assert bot.runtime.requests.get(1) is None  # nothing was filed
+
+
+def test_a_user_gone_from_the_identity_store_by_grant_time_is_refused_in_words(bot, center):
+    number = bot.file(DEV, "request prod/admin 1h look around")
+    center.ids.delete_user(IdentityStoreId=center.store_id, UserId=center.users[DEV])
+    bot.client.click(LEAD, "approve", str(number), message=bot.request_message(number))
+    bot.idle()
+    bot.wait_status(number, "failed")
+    text = bot.dms(DEV)[-1].text
+    assert "no IAM Identity Center user with your Slack e-mail (dev@example.com)" in text
+
+
+def test_help_and_who_can_name_the_permission_sets(bot, center):
+    bot.command(DEV, "help")
+    text = bot.answer(DEV, "Permission sets")
+    assert "`prod/admin`" in text and "`dev/admin`" in text and "`incident`" in text
+    bot.command(DEV, "who-can prod/admin")
+    said = bot.answer(DEV, "prod/admin", after=1)
+    assert "Who approves: U0LEAD" in said and "up to 4h a grant" in said
 
 
 def grant_failing(bot, user: str, text: str) -> int:
