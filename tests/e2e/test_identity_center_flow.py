@@ -218,3 +218,50 @@ def test_drift_lists_standing_assignments_but_not_gatehouse_ones(bot, center):
     assert [(s.request_name, s.key.user_id) for s in found] == [
         ("dev/admin", center.users[DEV2])]
     assert "permanently, outside Gatehouse" in found[0].words()
+
+
+STANDING = "identity_center.standing_assignment"
+
+
+def test_the_digest_lists_standing_assignments_by_account(bot, center):
+    center.assign(DEV_ACCOUNT, DEV2)
+    grant(bot, DEV, "request prod/admin 1h deploy")  # Gatehouse's own: not drift
+    service = bot.runtime.digest.service
+    digest = service.org.build(bot.clock())
+    drift = [f for f in digest.findings if f.check_id == STANDING]
+    assert [(f.scope, f.title) for f in drift] == [
+        (DEV_ACCOUNT, "dev2 holds AdministratorAccess in dev permanently, outside Gatehouse")]
+    assert center.users[DEV2] in drift[0].detail and "dev/admin" in drift[0].detail
+    assert not [m for m in digest.missing if "IAM Identity Center" in m]
+
+
+def test_unreadable_assignments_are_a_missing_source_and_resolve_nothing(bot, center):
+    from services.digest import summary_of
+
+    center.assign(DEV_ACCOUNT, DEV2)
+    service = bot.runtime.digest.service
+    first = service.org.build(bot.clock())
+    service.store.set_message(service.store.save(first, trigger="test",
+                                                 summary=summary_of(first)), "C0DIGEST", "1.0")
+
+    bot.clock.advance(hours=1)
+    service.org.extra.center.client_for = lambda name: _refusing(center.sso, name)
+    second = service.org.build(bot.clock())
+    dev = second.row("dev").digest
+    assert any("IAM Identity Center" in m and "dev/admin" in m for m in dev.missing)
+    assert not [f for f in dev.resolved if f.check_id == STANDING]
+    assert [f.check_id for f in dev.unchecked if f.check_id == STANDING] == [STANDING]
+
+
+def _refusing(sso, name: str):
+    from botocore.exceptions import ClientError
+
+    class Refusing:
+        def __getattr__(self, attr):
+            if attr == "get_paginator":
+                def paginator(op):
+                    raise ClientError({"Error": {"Code": "AccessDeniedException",
+                                                 "Message": "not allowed"}}, op)
+                return paginator
+            return getattr(sso, attr)
+    return Refusing() if name == "sso-admin" else sso
