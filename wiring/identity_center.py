@@ -19,6 +19,7 @@ from config.identity_center import PermissionSetConfig
 from domain.accounts import Account, account_of_arn
 from domain.jobs import Job, JobKind
 from services.identity_center import IdentityCenterGrants
+from services.identity_center_cleanup import AssignmentCleanup
 from services.identity_center_drift import IdentityCenterDrift
 from services.identity_center_end import AssignmentEndings, JobHandler
 from services.ports import AuditLog, JobQueue, RequestStore, SlackPort
@@ -36,6 +37,7 @@ class IdentityCenterFeature:
     grants: IdentityCenterGrants
     endings: AssignmentEndings
     records: AssignmentRecords
+    cleanup: AssignmentCleanup | None = None  # identity_center.cleanup: true
 
 
 def identity_center_feature(config: Config, hub: AwsClients, store: Store,
@@ -54,8 +56,20 @@ def identity_center_feature(config: Config, hub: AwsClients, store: Store,
     records = AssignmentRecords(store)
     parts = {"config": config, "requests": requests, "jobs": jobs, "audit": audit, "uow": store,
              "slack": slack, "center": center, "records": records}
+    cleanup = AssignmentCleanup(requests=requests, jobs=jobs, audit=audit, uow=store,
+                                records=records) if settings.cleanup else None
     return IdentityCenterFeature(center=center, grants=IdentityCenterGrants(**parts),
-                                 endings=AssignmentEndings(**parts), records=records)
+                                 endings=AssignmentEndings(**parts), records=records,
+                                 cleanup=cleanup)
+
+
+def cleanup_timer(feature: IdentityCenterFeature | None,
+                  clock: Callable[[], datetime]) -> Callable[[], object] | None:
+    """The daily clean-up's run (None unless identity_center.cleanup is true)."""
+    if feature is None or feature.cleanup is None:
+        return None
+    cleanup = feature.cleanup
+    return lambda: cleanup.clean_up(clock())
 
 
 def identity_center_drift(config: Config, hub: AwsClients, store: Store,

@@ -59,13 +59,19 @@ def center(aws) -> Center:
 
 
 @pytest.fixture
-def bot(tmp_path, aws, slack, federation, center):
+def cleanup() -> bool:
+    return False
+
+
+@pytest.fixture
+def bot(tmp_path, aws, slack, federation, center, cleanup):
     config = base_config()
     config["accounts"] = {"home": manage(HOME), "prod": manage(PROD),
                           "dev": manage(DEV_ACCOUNT)}
     config["identity_center"] = {"instance_arn": center.instance_arn,
                                  "identity_store_id": center.store_id,
-                                 "portal_url": "https://example.awsapps.com/start"}
+                                 "portal_url": "https://example.awsapps.com/start",
+                                 "cleanup": cleanup}
     rules = {"permission_set": "AdministratorAccess", "max_duration": "4h", "approvers": [LEAD]}
     config["permission_sets"] = {"admin": {**rules, "accounts": ["prod", "dev"]},
                                  "incident": {**rules, "accounts": ["prod"],
@@ -265,3 +271,36 @@ def _refusing(sso, name: str):
                 return paginator
             return getattr(sso, attr)
     return Refusing() if name == "sso-admin" else sso
+
+
+@pytest.mark.parametrize("cleanup", [True])
+def test_the_daily_clean_up_deletes_untracked_gatehouse_assignments_only(bot, center):
+    center.assign(DEV_ACCOUNT, DEV2)  # standing: never touched
+    tracked = grant(bot, DEV, "request prod/admin 1h deploy")
+    lost = grant(bot, DEV2, "request prod/admin 1h deploy")
+    grant_id = bot.runtime.requests.get(lost).grant_id
+    bot.runtime.requests.update_grant(grant_id, ended_at=bot.clock())  # ended, claim kept
+    cleanup = bot.runtime.identity_center.cleanup
+    assert cleanup.clean_up(bot.clock()) == 1  # DEV2's; DEV's live grant still needs its own
+    bot.gh.sweep()
+    assert not center.assigned(PROD, DEV2) and center.assigned(PROD, DEV)
+    bot.runtime.requests.update_grant(bot.runtime.requests.get(tracked).grant_id,
+                                      ended_at=bot.clock())
+    assert cleanup.clean_up(bot.clock()) == 1
+    bot.gh.sweep()
+    assert not center.assigned(PROD, DEV)
+    assert center.assigned(DEV_ACCOUNT, DEV2)
+    assert bot.audit_actions().count("identity_center.cleanup") == 2
+    assert cleanup.clean_up(bot.clock()) == 0  # nothing left to do
+
+
+def test_the_clean_up_is_off_unless_configured(bot):
+    assert bot.runtime.identity_center.cleanup is None
+    names = [job.id for job in bot.runtime.scheduler.get_jobs()]
+    assert "identity-center-cleanup" not in names
+
+
+@pytest.mark.parametrize("cleanup", [True])
+def test_the_clean_up_runs_daily_when_configured(bot):
+    names = [job.id for job in bot.runtime.scheduler.get_jobs()]
+    assert "identity-center-cleanup" in names
