@@ -16,7 +16,8 @@ def assigned(runtime, account: str, user_id: str) -> bool:
     return any(a.principal_id == user_id for a in center.assignments(account, arn))
 
 
-def test_the_sandbox_grants_prod_admin_as_an_assignment_and_expires_it():
+def test_the_sandbox_grants_prod_admin_as_an_assignment_and_expires_it(aws):
+    """`aws` resets the in-process emulator, which the sandbox shares, before it seeds."""
     saved = dict(os.environ)  # the sandbox points boto3 at its emulator through the environment
     sandbox = start_sandbox({"PORT": "0"})
     try:
