@@ -12,6 +12,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 log = logging.getLogger("gatehouse.jobs")
 SWEEP_SECONDS = 30
 DISCOVERY_SECONDS = 24 * 3600  # the organisation's accounts are found again once a day
+DAY_SECONDS = 24 * 3600  # identity_center.cleanup runs once a day
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,8 @@ class Scheduled:
 def schedule_table(*, sweep: Callable[[], object], digest_daily: Callable[[], object] | None,
                    digest_catch_up: Callable[[], object] | None,
                    digest_at: time | None,
-                   discover_accounts: Callable[[], object] | None = None) -> list[Scheduled]:
+                   discover_accounts: Callable[[], object] | None = None,
+                   assignment_cleanup: Callable[[], object] | None = None) -> list[Scheduled]:
     """Everything that runs on a timer. Stored jobs (expiries, reminders, key steps) are run
     by the sweep when due; their kinds are `domain.jobs.JobKind`."""
     table = [Scheduled("sweep", Every(SWEEP_SECONDS), sweep)]
@@ -56,6 +58,8 @@ def schedule_table(*, sweep: Callable[[], object], digest_daily: Callable[[], ob
         table.append(Scheduled("digest-catch-up", AtStart(), digest_catch_up))
     if discover_accounts is not None:
         table.append(Scheduled("discover-accounts", Every(DISCOVERY_SECONDS), discover_accounts))
+    if assignment_cleanup is not None:  # identity_center.cleanup: true
+        table.append(Scheduled("identity-center-cleanup", Every(DAY_SECONDS), assignment_cleanup))
     return table
 
 

@@ -17,6 +17,7 @@ from aws.identity_center import (
     create_assignment,
     delete_assignment,
     describe_permission_set,
+    describe_user,
     find_permission_set,
     find_user_by_email,
     list_assignments,
@@ -90,6 +91,11 @@ class IdentityCenter:
                             issued_before: datetime) -> bool:
         return remove_session_deny(self.sso, self.instance_arn, permission_set_arn, user_id,
                                    issued_before, sleep=self.sleep, backoff=self.backoff)
+
+    def user_name(self, user_id: str) -> str:
+        """The user's display or user name in the identity store."""
+        user = describe_user(self.client_for("identitystore"), self.identity_store_id, user_id)
+        return user.display_name or user.user_name
 
     def assignments(self, account_id: str, permission_set_arn: str) -> list[Assignment]:
         """Every assignment of the permission set in the account (users and groups)."""

@@ -61,6 +61,7 @@ class Config(Strict):
     identity_center: IdentityCenterConfig | None = None
     permission_sets: dict[str, PermissionSetConfig] = Field(default_factory=dict)
     _rules: dict[str, RoleConfig] = PrivateAttr(default_factory=dict)
+    _known: list[Account] | None = PrivateAttr(default=None)  # named + discovered accounts
 
     @field_validator("timezone")
     @classmethod
@@ -152,7 +153,13 @@ class Config(Strict):
                                  pending=False)
         except RoleProblems as exc:
             raise ConfigError(exc.problems) from None
-        return self.model_copy(update={"roles": roles})
+        problems = permission_set_problems(self.identity_center, self.permission_sets,
+                                           list(roles), list(accounts))
+        if problems:
+            raise ConfigError(problems)
+        expanded = self.model_copy(update={"roles": roles})
+        expanded._known = list(accounts)
+        return expanded
 
     @property
     def zone(self) -> ZoneInfo:
@@ -172,8 +179,10 @@ class Config(Strict):
         return self.roles.get(name) or self.permission_set_rules().get(name)
 
     def permission_set_rules(self) -> dict[str, PermissionSetConfig]:
-        """Every permission set by request name, in the named accounts."""
-        return expand_permission_sets(self.permission_sets, self.named_accounts())
+        """Every permission set by request name, in the named accounts and, once
+        `with_accounts` has run, those Organizations discovery found."""
+        known = self._known if self._known is not None else self.named_accounts()
+        return expand_permission_sets(self.permission_sets, known)
 
     def channel_for(self, role: RoleConfig) -> str:
         return role.channel or self.approvals_channel

@@ -29,6 +29,7 @@ class IdentityCenterConfig(Strict):
     region: str | None = Field(default=None, pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
     portal_url: str = Field(pattern=r"^https://\S+$")
     manage_role: str | None = None
+    cleanup: bool = False  # daily: delete Gatehouse's assignments that no live grant needs
 
     @field_validator("instance_arn")
     @classmethod

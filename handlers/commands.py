@@ -37,10 +37,13 @@ class Command:
     rest: str = ""
 
 
-def help_text(roles: list[str]) -> str:
+def help_text(roles: list[str], permission_sets: list[str] | None = None) -> str:
     lines = ["*Gatehouse: temporary AWS access*", *(f"• {u}" for u in USAGE.values())]
     lines.append(f"Roles: {', '.join(f'`{r}`' for r in roles)}. "
                  "Durations: 15m, 2h, 1h30m. Ids look like R-42.")
+    if permission_sets:
+        lines.append("Permission sets (IAM Identity Center; you sign in at the access portal): "
+                     f"{', '.join(f'`{p}`' for p in permission_sets)}.")
     return "\n".join(lines)
 
 

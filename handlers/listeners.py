@@ -56,7 +56,8 @@ class Listeners:
 
     def _fast(self, parsed: commands.Command, user: str) -> str:
         if parsed.name == "help":
-            return commands.help_text(sorted(self.gh.config.roles))
+            return commands.help_text(sorted(self.gh.config.roles),
+                                      sorted(self.gh.config.permission_set_rules()))
         if parsed.name == "list":
             return self._list(user)
         if parsed.name == "pending":

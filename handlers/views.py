@@ -7,6 +7,7 @@ import hmac
 from typing import Any
 
 from config import Config, RoleConfig
+from config.identity_center import PermissionSetConfig
 from domain.errors import UserError
 
 View = dict[str, Any]
@@ -70,8 +71,9 @@ def request_modal(config: Config, channel: str) -> View:
 
 def _role_choices(config: Config) -> dict[str, Any]:
     """The role select's options; with roles across accounts, a group per account (roles
-    without an account in a group of their own), within Block Kit's 100 groups of 100."""
-    roles = sorted(config.roles.items())
+    without an account in a group of their own), within Block Kit's 100 groups of 100.
+    Permission sets (IAM Identity Center) sit with their account's roles, marked as such."""
+    roles = sorted([*config.roles.items(), *config.permission_set_rules().items()])
     if not any(role.account for _, role in roles):
         return {"options": [_role_option(name, name, role) for name, role in roles][:MAX_OPTIONS]}
     groups: dict[str, list[dict[str, Any]]] = {}
@@ -84,8 +86,13 @@ def _role_choices(config: Config) -> dict[str, Any]:
 
 
 def _role_option(name: str, shown: str, role: RoleConfig) -> dict[str, Any]:
+    if isinstance(role, PermissionSetConfig):
+        shown = f"{shown} (permission set)"
+        described = role.description or f"IAM Identity Center: {role.permission_set}"
+    else:
+        described = role.description or role.arn
     return {"text": {"type": "plain_text", "text": shown[:75]},
-            "description": {"type": "plain_text", "text": (role.description or role.arn)[:75]},
+            "description": {"type": "plain_text", "text": described[:75]},
             "value": name}
 
 

@@ -27,6 +27,7 @@ from fake_services.slack_signing import SlackClient
 from fake_services.slack_workspace import SlackWorkspace
 from logs import setup_logging
 from sandbox import emulated_aws, seed
+from sandbox.identity_center import seed_identity_center
 from sandbox.page import ClockControl, SandboxPage
 
 HOST = "127.0.0.1"  # the sandbox never listens beyond this machine
@@ -108,7 +109,8 @@ def start_bot(sandbox: Sandbox, fake: FakeSlack, secret: str) -> Any:
     sandbox.stops.append(federation.stop)
     config_path = sandbox.config_path
     config_path.write_text("# The sandbox's demo config (sandbox/seed.py writes it).\n"
-                           + yaml.safe_dump(seed.demo_config(), sort_keys=False))
+                           + yaml.safe_dump({**seed.demo_config(), **seed_identity_center(
+                               sandbox.aws_endpoint)}, sort_keys=False))
     pagerduty = FakePagerDuty("pd-sandbox", HOST).start()
     sandbox.stops.append(pagerduty.stop)
     seed.seed_pagerduty(pagerduty)

@@ -30,6 +30,8 @@ from services.ports import AwsPort, RequestStore
 log = logging.getLogger("gatehouse.services")
 GroupMembers = Callable[..., list[str]]  # (group, fresh=False) -> user ids
 GroupHandles = Callable[[], Mapping[str, str]]  # group id -> handle, such as sre
+# Raises UserError when the requester cannot be given the role at all (no Identity Center user)
+RequesterCheck = Callable[[RoleConfig, str], None]
 
 
 class AccessRules:
@@ -38,9 +40,11 @@ class AccessRules:
     def __init__(self, config: Config, group_members: GroupMembers, aws: AwsPort, *,
                  on_call: OnCallDirectory | None = None,
                  user_email: Callable[[str], str | None] | None = None,
-                 group_handles: GroupHandles | None = None) -> None:
+                 group_handles: GroupHandles | None = None,
+                 requester_check: RequesterCheck | None = None) -> None:
         self.config = config
         self.group_handles = group_handles
+        self.requester_check = requester_check
         self.on_call = on_call
         self.user_email = user_email
         self.group_members = group_members
@@ -113,6 +117,8 @@ class AccessRules:
         policy = self.policy(role)
         if policy.requesters is not None:
             check_requester(policy, user, self.read_groups(policy))
+        if self.requester_check is not None:
+            self.requester_check(role, user)
         ticket = find_ticket(policy, reason)
         if ticket is None:
             return {}

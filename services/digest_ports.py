@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from domain.accounts import Account
 from domain.digest import Acknowledgement, Digest, GatehouseActivity, PreviousDigest, StoredFinding
 from domain.hygiene import AccountSnapshot
+from domain.identity_center_drift import AccountFindings
 from domain.org_digest import OrgDigest
 
 AnyDigest = Digest | OrgDigest
@@ -51,6 +52,13 @@ class AccountsData(Protocol):
     def caller_identity(self) -> CallerIdentity:
         """Gatehouse's own principal (its account trusts no one outside, by design)."""
         ...
+
+
+class AccountFindingSource(Protocol):
+    """Findings about the accounts read outside their IAM (Identity Center drift); a source
+    that cannot be read comes back in `missing`, by account. Never raises."""
+
+    def findings(self, now: datetime) -> AccountFindings: ...
 
 
 class Fixes(Protocol):

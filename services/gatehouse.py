@@ -48,7 +48,9 @@ class Gatehouse:
         """Each service gets only the ports it uses; `job_table` maps every stored job kind to
         its handler, given the access flow's own (`wiring/jobs.py`)."""
         rules = AccessRules(config, slack.group_members, aws, on_call=on_call,
-                            user_email=slack.user_email, group_handles=slack.group_handles)
+                            user_email=slack.user_email, group_handles=slack.group_handles,
+                            requester_check=identity_center.check_requester
+                            if identity_center else None)
         grants = GrantService(config=config, requests=requests, jobs=jobs, audit=audit, uow=uow,
                               slack=slack, aws=aws, rules=rules, activators=activators,
                               identity_center=identity_center, assignments=assignments)

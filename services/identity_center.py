@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from config import Config
+from config import Config, RoleConfig
 from config.identity_center import PermissionSetConfig
 from domain.audit import SYSTEM
 from domain.errors import AwsError, UserError
@@ -130,16 +130,32 @@ class IdentityCenterGrants:
         self._tell_granted(request, grant, rule, ends)
 
     def _user(self, request: AccessRequest) -> IdentityCenterUser:
-        email = self.slack.user_email(request.requester)
+        return self.user_of(request.requester, request.role)
+
+    def user_of(self, requester: str, role: str) -> IdentityCenterUser:
+        """The requester's Identity Center user, found by their Slack e-mail; UserError in
+        words saying what to ask an admin when there is none."""
+        email = self.slack.user_email(requester)
         user = self.center.find_user(email) if email else None
         if user is None:
             found = f"your Slack e-mail ({email})" if email else "an e-mail in your Slack profile"
             raise UserError(
                 f"Gatehouse found no IAM Identity Center user with {found}, so it cannot "
-                f"assign you {request.role}. Ask an admin to add you to IAM Identity Center "
+                f"assign you {role}. Ask an admin to add you to IAM Identity Center "
                 "with that e-mail (or to make your Slack e-mail match your Identity Center "
                 "user), then request again.")
         return user
+
+    def check_requester(self, role: RoleConfig, requester: str) -> None:
+        """At filing: refuse a permission set to someone with no Identity Center user. When
+        the identity store cannot be read now, the request is filed; the grant looks again."""
+        if not isinstance(role, PermissionSetConfig):
+            return
+        try:
+            self.user_of(requester, role.name)
+        except AwsError as exc:
+            log.warning("could not look up the requester in Identity Center",
+                        extra={"role": role.name, "error": str(exc)})
 
     def _permission_set(self, rule: PermissionSetConfig) -> PermissionSet:
         found = self.center.permission_set(rule.permission_set)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,6 +15,7 @@ from domain.errors import CloudError, UserError
 from domain.hygiene import AccountSnapshot, MissingSource, run_checks
 from domain.hygiene.findings import Finding
 from domain.hygiene.organization import OrgAccount, org_checks
+from domain.identity_center_drift import AccountFindings, drift_checked
 from domain.org_digest import (
     ORG_SCOPE,
     AccountCheck,
@@ -23,7 +24,7 @@ from domain.org_digest import (
     assemble_org,
     scoped,
 )
-from services.digest_ports import AccountsData, DigestStore
+from services.digest_ports import AccountFindingSource, AccountsData, DigestStore
 
 log = logging.getLogger("gatehouse.digest")
 ACTIVITY_WINDOW = timedelta(hours=24)
@@ -78,6 +79,7 @@ class OrgDigestBuilder:
     config: Config
     store: DigestStore
     source: AccountsData
+    extra: AccountFindingSource | None = None  # Identity Center drift, by account
 
     def build(self, now: datetime, only: str | None = None) -> OrgDigest:
         """Collect and check every account (or the one named `only`) now; nothing is kept."""
@@ -86,8 +88,9 @@ class OrgDigestBuilder:
         baseline = denied_baseline(self.store.denied_history(
             day - timedelta(days=BASELINE_DAYS), day - timedelta(days=1)))
         workers = max(1, min(self.config.digest.concurrency, len(accounts)))
+        extra = self.extra.findings(now) if self.extra else AccountFindings()
         with ThreadPoolExecutor(workers, thread_name_prefix="digest-account") as pool:
-            checked = list(pool.map(lambda a: self._check(a, now, baseline), accounts))
+            checked = list(pool.map(lambda a: self._check(a, now, baseline, extra), accounts))
         org_findings = self._org_findings(checked, accounts) if only is None else []
         shared = DigestInputs(
             now=now, day=day, owner_tag=self.config.identity.iam_user_tag,
@@ -95,12 +98,14 @@ class OrgDigestBuilder:
             activity=self.store.activity(now - ACTIVITY_WINDOW, now),
             trend_history=self.store.open_counts(day - timedelta(days=TREND_DAYS), day))
         history = self.store.account_open_counts(day - timedelta(days=TREND_DAYS), day)
-        return assemble_org(checked, org_findings, OrgInputs(shared, history))
+        return drift_checked(assemble_org(checked, org_findings, OrgInputs(shared, history)))
 
-    def _check(self, account: Account, now: datetime, baseline: dict[str, int]) -> AccountCheck:
+    def _check(self, account: Account, now: datetime, baseline: dict[str, int],
+               extra: AccountFindings) -> AccountCheck:
         """One account, in a worker thread: its snapshot and its findings, scoped to it."""
         snapshot = self._snapshot(account, now)
-        findings = run_checks(
+        snapshot = replace(snapshot, missing=(*snapshot.missing, *extra.missing_in(account.id)))
+        findings = extra.findings_in(account.id) + run_checks(
             snapshot, self.config.digest.thresholds(), now=now,
             role_grant_limits=grant_limits_in(self.config, account.id),
             gatehouse_principal_arns={manage_principal(account), account.manage_role},

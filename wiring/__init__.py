@@ -52,6 +52,7 @@ from wiring.accounts import account_refresh, account_sessions, with_discovered_a
 from wiring.digest import digest_feature
 from wiring.identity_center import (
     IdentityCenterFeature,
+    cleanup_timer,
     identity_center_feature,
     identity_center_jobs,
 )
@@ -189,7 +190,8 @@ def build(env: Environment, config: Config, *, clock: Callable[[], datetime] | N
     register_digest(app, digest)
     register_home(app, home)
     register_fallbacks(app)
-    scheduler = build_scheduler(_timers(config, gh, digest, account_refresh(config, accounts)),
+    scheduler = build_scheduler(_timers(config, gh, digest, account_refresh(config, accounts),
+                                        cleanup_timer(idc, clock)),
                                 timezone=config.timezone)
     return Runtime(env=env, config=config, store=store, requests=requests, jobs=jobs,
                    audit=audit, notifier=notifier, aws_clients=clients, accounts=accounts,
@@ -211,14 +213,15 @@ def observed(requests: Repository, jobs: JobQueue, audit: AuditLog,
 
 
 def _timers(config: Config, gh: Gatehouse, digest: DigestFeature,
-            discover: Callable[[], object] | None) -> list[Scheduled]:
+            discover: Callable[[], object] | None,
+            cleanup: Callable[[], object] | None = None) -> list[Scheduled]:
     """The timer table (scheduler.py): the sweep always; the digest when it has a channel;
     Organizations discovery daily when `organization:` is set."""
     enabled = config.digest.enabled
     return schedule_table(sweep=gh.sweep, digest_daily=digest.daily if enabled else None,
                           digest_catch_up=digest.catch_up if enabled else None,
                           digest_at=config.digest.at if enabled else None,
-                          discover_accounts=discover)
+                          discover_accounts=discover, assignment_cleanup=cleanup)
 
 
 def register_fallbacks(app: App) -> None:

@@ -22,6 +22,7 @@ from storage.audit import AuditLog
 from storage.database import Store
 from storage.digests import DigestStore
 from wiring.accounts import with_discovered_accounts
+from wiring.identity_center import identity_center_drift
 
 
 def digest_service(config: Config, store: Store, audit: AuditLog, clients: AwsClients, *,
@@ -33,7 +34,8 @@ def digest_service(config: Config, store: Store, audit: AuditLog, clients: AwsCl
     With accounts: or organization: configured (and the sessions given), the digest covers
     every account of the organisation."""
     digests = DigestStore(store)
-    org = OrgDigestBuilder(config, digests, AwsOrgData(accounts, sleep=sleep)) \
+    drift = identity_center_drift(config, clients, store, accounts)
+    org = OrgDigestBuilder(config, digests, AwsOrgData(accounts, sleep=sleep), extra=drift) \
         if config.multi_account and accounts is not None else None
     return DigestService(config, digests, audit, AwsAccountData(clients, sleep=sleep),
                          publisher=publisher.publish if publisher else None, org=org)

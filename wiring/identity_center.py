@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.client import BaseClient
@@ -15,9 +15,12 @@ from aws.clients import CLIENT_CONFIG, AwsClients
 from aws.identity_center import Sleep
 from aws.identity_center_grants import ClientFor, IdentityCenter
 from config import Config
+from config.identity_center import PermissionSetConfig
 from domain.accounts import Account, account_of_arn
 from domain.jobs import Job, JobKind
 from services.identity_center import IdentityCenterGrants
+from services.identity_center_cleanup import AssignmentCleanup
+from services.identity_center_drift import IdentityCenterDrift
 from services.identity_center_end import AssignmentEndings, JobHandler
 from services.ports import AuditLog, JobQueue, RequestStore, SlackPort
 from storage.database import Store
@@ -34,6 +37,7 @@ class IdentityCenterFeature:
     grants: IdentityCenterGrants
     endings: AssignmentEndings
     records: AssignmentRecords
+    cleanup: AssignmentCleanup | None = None  # identity_center.cleanup: true
 
 
 def identity_center_feature(config: Config, hub: AwsClients, store: Store,
@@ -52,8 +56,39 @@ def identity_center_feature(config: Config, hub: AwsClients, store: Store,
     records = AssignmentRecords(store)
     parts = {"config": config, "requests": requests, "jobs": jobs, "audit": audit, "uow": store,
              "slack": slack, "center": center, "records": records}
+    cleanup = AssignmentCleanup(requests=requests, jobs=jobs, audit=audit, uow=store,
+                                records=records) if settings.cleanup else None
     return IdentityCenterFeature(center=center, grants=IdentityCenterGrants(**parts),
-                                 endings=AssignmentEndings(**parts), records=records)
+                                 endings=AssignmentEndings(**parts), records=records,
+                                 cleanup=cleanup)
+
+
+def cleanup_timer(feature: IdentityCenterFeature | None,
+                  clock: Callable[[], datetime]) -> Callable[[], object] | None:
+    """The daily clean-up's run (None unless identity_center.cleanup is true)."""
+    if feature is None or feature.cleanup is None:
+        return None
+    cleanup = feature.cleanup
+    return lambda: cleanup.clean_up(clock())
+
+
+def identity_center_drift(config: Config, hub: AwsClients, store: Store,
+                          accounts: AccountSessions | None) -> IdentityCenterDrift | None:
+    """The digest's Identity Center source (standing assignments); None without
+    identity_center: and permission_sets:. Rules are expanded over the accounts known when
+    the digest runs, discovered ones included."""
+    settings = config.identity_center
+    if settings is None or not config.permission_sets:
+        return None
+    center = IdentityCenter(center_clients(config, hub, lambda: datetime.now(UTC)),
+                            instance_arn=settings.instance_arn,
+                            identity_store_id=settings.identity_store_id,
+                            portal_url=settings.portal_url)
+
+    def rules() -> list[PermissionSetConfig]:
+        known = config.with_accounts(accounts.accounts()) if accounts else config
+        return list(known.permission_set_rules().values())
+    return IdentityCenterDrift(center, AssignmentRecords(store), rules)
 
 
 def center_clients(config: Config, hub: AwsClients, clock: Callable[[], datetime]) -> ClientFor:

@@ -203,6 +203,8 @@
     $("hint-more").innerHTML = "More: <code>/access request</code> alone opens a form; " +
       "<code>sandbox</code> is approved at once; <code>prod-admin</code> needs Lee and Ada; " +
       "<code>prod/readonly</code> is a role in the prod account (also staging, dev); " +
+      "<code>prod/admin</code> is an IAM Identity Center permission set (also dev): " +
+      "granted as an assignment you open at the access portal, removed when it expires; " +
       "<code>/access rotate-key</code> as Erin; <code>/access digest</code> as Ada; " +
       "<code>deploy</code> needs a ticket (<code>CHG-1</code>) and is approved by the " +
       "<code>@leads</code> group; <code>oncall</code> is approved at once while Erin is on " +

@@ -59,13 +59,19 @@ def center(aws) -> Center:
 
 
 @pytest.fixture
-def bot(tmp_path, aws, slack, federation, center):
+def cleanup() -> bool:
+    return False
+
+
+@pytest.fixture
+def bot(tmp_path, aws, slack, federation, center, cleanup):
     config = base_config()
     config["accounts"] = {"home": manage(HOME), "prod": manage(PROD),
                           "dev": manage(DEV_ACCOUNT)}
     config["identity_center"] = {"instance_arn": center.instance_arn,
                                  "identity_store_id": center.store_id,
-                                 "portal_url": "https://example.awsapps.com/start"}
+                                 "portal_url": "https://example.awsapps.com/start",
+                                 "cleanup": cleanup}
     rules = {"permission_set": "AdministratorAccess", "max_duration": "4h", "approvers": [LEAD]}
     config["permission_sets"] = {"admin": {**rules, "accounts": ["prod", "dev"]},
                                  "incident": {**rules, "accounts": ["prod"],
@@ -149,12 +155,31 @@ def test_revoke_removes_the_assignment_and_ends_open_sessions_for_that_user_only
     assert "grant.session_deny_removed" in bot.audit_actions()
 
 
-def test_a_user_not_in_the_identity_store_is_refused_in_words(bot, center):
-    number = grant_failing(bot, OTHER, "request prod/admin 1h look around")
-    text = bot.dms(OTHER)[-1].text
+def test_a_user_not_in_the_identity_store_is_refused_in_words_when_filing(bot, center):
+    bot.command(OTHER, "request prod/admin 1h look around")
+    text = bot.answer(OTHER, "IAM Identity Center")
     assert "no IAM Identity Center user with your Slack e-mail (other@example.com)" in text
     assert "Ask an admin" in text
-    assert bot.status(number) == "failed"
+    assert bot.runtime.requests.get(1) is None  # nothing was filed
+
+
+def test_a_user_gone_from_the_identity_store_by_grant_time_is_refused_in_words(bot, center):
+    number = bot.file(DEV, "request prod/admin 1h look around")
+    center.ids.delete_user(IdentityStoreId=center.store_id, UserId=center.users[DEV])
+    bot.client.click(LEAD, "approve", str(number), message=bot.request_message(number))
+    bot.idle()
+    bot.wait_status(number, "failed")
+    text = bot.dms(DEV)[-1].text
+    assert "no IAM Identity Center user with your Slack e-mail (dev@example.com)" in text
+
+
+def test_help_and_who_can_name_the_permission_sets(bot, center):
+    bot.command(DEV, "help")
+    text = bot.answer(DEV, "Permission sets")
+    assert "`prod/admin`" in text and "`dev/admin`" in text and "`incident`" in text
+    bot.command(DEV, "who-can prod/admin")
+    said = bot.answer(DEV, "prod/admin", after=1)
+    assert "Who approves: U0LEAD" in said and "up to 4h a grant" in said
 
 
 def grant_failing(bot, user: str, text: str) -> int:
@@ -199,3 +224,83 @@ def test_drift_lists_standing_assignments_but_not_gatehouse_ones(bot, center):
     assert [(s.request_name, s.key.user_id) for s in found] == [
         ("dev/admin", center.users[DEV2])]
     assert "permanently, outside Gatehouse" in found[0].words()
+
+
+STANDING = "identity_center.standing_assignment"
+
+
+def test_the_digest_lists_standing_assignments_by_account(bot, center):
+    center.assign(DEV_ACCOUNT, DEV2)
+    grant(bot, DEV, "request prod/admin 1h deploy")  # Gatehouse's own: not drift
+    service = bot.runtime.digest.service
+    digest = service.org.build(bot.clock())
+    drift = [f for f in digest.findings if f.check_id == STANDING]
+    assert [(f.scope, f.title) for f in drift] == [
+        (DEV_ACCOUNT, "dev2 holds AdministratorAccess in dev permanently, outside Gatehouse")]
+    assert center.users[DEV2] in drift[0].detail and "dev/admin" in drift[0].detail
+    assert not [m for m in digest.missing if "IAM Identity Center" in m]
+
+
+def test_unreadable_assignments_are_a_missing_source_and_resolve_nothing(bot, center):
+    from services.digest import summary_of
+
+    center.assign(DEV_ACCOUNT, DEV2)
+    service = bot.runtime.digest.service
+    first = service.org.build(bot.clock())
+    service.store.set_message(service.store.save(first, trigger="test",
+                                                 summary=summary_of(first)), "C0DIGEST", "1.0")
+
+    bot.clock.advance(hours=1)
+    service.org.extra.center.client_for = lambda name: _refusing(center.sso, name)
+    second = service.org.build(bot.clock())
+    dev = second.row("dev").digest
+    assert any("IAM Identity Center" in m and "dev/admin" in m for m in dev.missing)
+    assert not [f for f in dev.resolved if f.check_id == STANDING]
+    assert [f.check_id for f in dev.unchecked if f.check_id == STANDING] == [STANDING]
+
+
+def _refusing(sso, name: str):
+    from botocore.exceptions import ClientError
+
+    class Refusing:
+        def __getattr__(self, attr):
+            if attr == "get_paginator":
+                def paginator(op):
+                    raise ClientError({"Error": {"Code": "AccessDeniedException",
+                                                 "Message": "not allowed"}}, op)
+                return paginator
+            return getattr(sso, attr)
+    return Refusing() if name == "sso-admin" else sso
+
+
+@pytest.mark.parametrize("cleanup", [True])
+def test_the_daily_clean_up_deletes_untracked_gatehouse_assignments_only(bot, center):
+    center.assign(DEV_ACCOUNT, DEV2)  # standing: never touched
+    tracked = grant(bot, DEV, "request prod/admin 1h deploy")
+    lost = grant(bot, DEV2, "request prod/admin 1h deploy")
+    grant_id = bot.runtime.requests.get(lost).grant_id
+    bot.runtime.requests.update_grant(grant_id, ended_at=bot.clock())  # ended, claim kept
+    cleanup = bot.runtime.identity_center.cleanup
+    assert cleanup.clean_up(bot.clock()) == 1  # DEV2's; DEV's live grant still needs its own
+    bot.gh.sweep()
+    assert not center.assigned(PROD, DEV2) and center.assigned(PROD, DEV)
+    bot.runtime.requests.update_grant(bot.runtime.requests.get(tracked).grant_id,
+                                      ended_at=bot.clock())
+    assert cleanup.clean_up(bot.clock()) == 1
+    bot.gh.sweep()
+    assert not center.assigned(PROD, DEV)
+    assert center.assigned(DEV_ACCOUNT, DEV2)
+    assert bot.audit_actions().count("identity_center.cleanup") == 2
+    assert cleanup.clean_up(bot.clock()) == 0  # nothing left to do
+
+
+def test_the_clean_up_is_off_unless_configured(bot):
+    assert bot.runtime.identity_center.cleanup is None
+    names = [job.id for job in bot.runtime.scheduler.get_jobs()]
+    assert "identity-center-cleanup" not in names
+
+
+@pytest.mark.parametrize("cleanup", [True])
+def test_the_clean_up_runs_daily_when_configured(bot):
+    names = [job.id for job in bot.runtime.scheduler.get_jobs()]
+    assert "identity-center-cleanup" in names
