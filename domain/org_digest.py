@@ -20,6 +20,7 @@ from domain.digest import (
 )
 from domain.hygiene.findings import Finding, Severity
 from domain.hygiene.model import AccountSnapshot
+from domain.hygiene.organization import OrgAccount, OrgFacts
 
 ORG_SCOPE = "org"  # the scope of cross-account findings, beside the accounts' 12-digit ids
 ORG_ACCOUNT_ID = "org"  # what an organisation-wide digest is stored under
@@ -160,6 +161,19 @@ class AccountCheck:
 
 
 @dataclass(frozen=True)
+class CheckedAccount:
+    """What one account leaves once checked and its snapshot dropped: its digest row and the
+    few facts the cross-account checks read."""
+
+    row: AccountDigest
+    facts: OrgFacts
+
+    @property
+    def org_account(self) -> OrgAccount:
+        return OrgAccount(self.row.name, self.row.id, self.facts)
+
+
+@dataclass(frozen=True)
 class OrgInputs:
     """The organisation's history: the shared digest inputs and each account's open counts."""
 
@@ -167,16 +181,27 @@ class OrgInputs:
     account_history: Mapping[str, Mapping[date, int]] = field(default_factory=dict)
 
 
-def assemble_org(checked: list[AccountCheck], org_findings: list[Finding],
-                 inputs: OrgInputs) -> OrgDigest:
-    """Each account compared with its own part of the previous digest; the org as a whole."""
+def account_row(check: AccountCheck, inputs: OrgInputs) -> AccountDigest:
+    """One account compared with its own part of the previous organisation digest."""
     shared = inputs.shared
-    rows = tuple(AccountDigest(c.name, c.id, assemble(c.snapshot, c.findings, replace(
-        shared, previous=previous_in(shared.previous, c.id), activity=None,
-        trend_history=inputs.account_history.get(c.id, {})))) for c in checked)
+    return AccountDigest(check.name, check.id, assemble(check.snapshot, check.findings, replace(
+        shared, previous=previous_in(shared.previous, check.id), activity=None,
+        trend_history=inputs.account_history.get(check.id, {}))))
+
+
+def org_of(rows: tuple[AccountDigest, ...], org_findings: list[Finding],
+           inputs: OrgInputs) -> OrgDigest:
+    """The accounts' rows and the cross-account findings, as one organisation digest."""
+    shared = inputs.shared
     org = assemble(AccountSnapshot(collected_at=shared.now), org_findings, replace(
         shared, previous=previous_in(shared.previous, ORG_SCOPE), activity=None,
         trend_history={}))
     total = len(org.findings) + sum(len(row.digest.findings) for row in rows)
     return OrgDigest(shared.now, shared.day, rows, org, shared.activity,
                      trend_points(shared.trend_history, shared.day, total))
+
+
+def assemble_org(checked: list[AccountCheck], org_findings: list[Finding],
+                 inputs: OrgInputs) -> OrgDigest:
+    """Each account compared with its own part of the previous digest; the org as a whole."""
+    return org_of(tuple(account_row(c, inputs) for c in checked), org_findings, inputs)

@@ -14,14 +14,16 @@ from domain.digest import BASELINE_DAYS, TREND_DAYS, DigestInputs, denied_baseli
 from domain.errors import CloudError, UserError
 from domain.hygiene import AccountSnapshot, MissingSource, run_checks
 from domain.hygiene.findings import Finding
-from domain.hygiene.organization import OrgAccount, org_checks
+from domain.hygiene.organization import org_checks, org_facts
 from domain.identity_center_drift import AccountFindings, drift_checked
 from domain.org_digest import (
     ORG_SCOPE,
     AccountCheck,
+    CheckedAccount,
     OrgDigest,
     OrgInputs,
-    assemble_org,
+    account_row,
+    org_of,
     scoped,
 )
 from services.digest_ports import AccountFindingSource, AccountsData, DigestStore
@@ -82,27 +84,39 @@ class OrgDigestBuilder:
     extra: AccountFindingSource | None = None  # Identity Center drift, by account
 
     def build(self, now: datetime, only: str | None = None) -> OrgDigest:
-        """Collect and check every account (or the one named `only`) now; nothing is kept."""
+        """Collect and check every account (or the one named `only`) now; nothing is kept.
+
+        Each account is collected, checked and assembled in its worker, which keeps only its
+        digest row and the facts the cross-account checks read: at most `digest.concurrency`
+        snapshots are alive at once, however many accounts there are."""
         accounts = pick(self.source.accounts(), only)
-        day = now.astimezone(self.config.zone).date()
+        inputs = self._inputs(now)
+        day = inputs.shared.day
         baseline = denied_baseline(self.store.denied_history(
             day - timedelta(days=BASELINE_DAYS), day - timedelta(days=1)))
         workers = max(1, min(self.config.digest.concurrency, len(accounts)))
         extra = self.extra.findings(now) if self.extra else AccountFindings()
         with ThreadPoolExecutor(workers, thread_name_prefix="digest-account") as pool:
-            checked = list(pool.map(lambda a: self._check(a, now, baseline, extra), accounts))
+            checked = list(pool.map(lambda a: self._check(a, now, inputs, baseline, extra),
+                                    accounts))
         org_findings = self._org_findings(checked, accounts) if only is None else []
+        return drift_checked(org_of(tuple(c.row for c in checked), org_findings, inputs))
+
+    def _inputs(self, now: datetime) -> OrgInputs:
+        """What every account's digest is compared with, read from the store before collecting."""
+        day = now.astimezone(self.config.zone).date()
         shared = DigestInputs(
             now=now, day=day, owner_tag=self.config.identity.iam_user_tag,
             previous=self.store.previous(now), acks=self.store.acknowledgements(),
             activity=self.store.activity(now - ACTIVITY_WINDOW, now),
             trend_history=self.store.open_counts(day - timedelta(days=TREND_DAYS), day))
         history = self.store.account_open_counts(day - timedelta(days=TREND_DAYS), day)
-        return drift_checked(assemble_org(checked, org_findings, OrgInputs(shared, history)))
+        return OrgInputs(shared, history)
 
-    def _check(self, account: Account, now: datetime, baseline: dict[str, int],
-               extra: AccountFindings) -> AccountCheck:
-        """One account, in a worker thread: its snapshot and its findings, scoped to it."""
+    def _check(self, account: Account, now: datetime, inputs: OrgInputs,
+               baseline: dict[str, int], extra: AccountFindings) -> CheckedAccount:
+        """One account, in a worker thread: collected, checked and assembled; its snapshot is
+        dropped when this returns."""
         snapshot = self._snapshot(account, now)
         snapshot = replace(snapshot, missing=(*snapshot.missing, *extra.missing_in(account.id)))
         findings = extra.findings_in(account.id) + run_checks(
@@ -110,7 +124,8 @@ class OrgDigestBuilder:
             role_grant_limits=grant_limits_in(self.config, account.id),
             gatehouse_principal_arns={manage_principal(account), account.manage_role},
             denied_baseline=baseline)
-        return AccountCheck(account.name, account.id, snapshot, scoped(findings, account.id))
+        check = AccountCheck(account.name, account.id, snapshot, scoped(findings, account.id))
+        return CheckedAccount(account_row(check, inputs), org_facts(snapshot))
 
     def _snapshot(self, account: Account, now: datetime) -> AccountSnapshot:
         try:
@@ -123,8 +138,9 @@ class OrgDigestBuilder:
             return AccountSnapshot(collected_at=now, account_id=account.id, missing=(
                 MissingSource(COLLECTION_SOURCE, f"collection failed: {error}"),))
 
-    def _org_findings(self, checked: list[AccountCheck], accounts: list[Account]) -> list[Finding]:
-        readable = [OrgAccount(c.name, c.id, c.snapshot) for c in checked]
+    def _org_findings(self, checked: list[CheckedAccount],
+                      accounts: list[Account]) -> list[Finding]:
+        readable = [c.org_account for c in checked]
         known = frozenset(a.id for a in accounts) | self._own_account()
         return scoped(org_checks(readable, known), ORG_SCOPE)
 

@@ -15,12 +15,33 @@ ORG_CONDITION_KEYS = frozenset({"aws:principalorgid", "aws:principalorgpaths"})
 
 
 @dataclass(frozen=True)
+class TrustingRole:
+    """A role and the accounts its trust policy lets in (not pinned to an organisation)."""
+
+    name: str
+    arn: str
+    trusted: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class OrgFacts:
+    """The little of one account's snapshot the cross-account checks read, kept after the
+    snapshot itself is dropped: roles trusting other accounts, users with active keys, and
+    the password policy."""
+
+    trusting_roles: tuple[TrustingRole, ...] = ()
+    key_holders: tuple[tuple[str, str], ...] = ()  # (user name, ARN) with an active key
+    password_policy_read: bool = False
+    has_password_policy: bool = False
+
+
+@dataclass(frozen=True)
 class OrgAccount:
     """One account of the organisation as the cross-account checks see it."""
 
     name: str
     id: str
-    snapshot: AccountSnapshot
+    facts: OrgFacts
 
 
 def trusted_account(principal: str) -> str | None:
@@ -38,8 +59,8 @@ def _org_bound(statement: Mapping) -> bool:
                if isinstance(block, dict) for key in block)
 
 
-def outside_accounts(role: IamRole, known: frozenset[str]) -> list[str]:
-    """Accounts outside `known` that the role's trust policy lets assume it."""
+def trusted_accounts(role: IamRole) -> list[str]:
+    """Every account the role's trust policy lets assume it, outside org-pinned statements."""
     found: list[str] = []
     for statement in raw_statements(role.trust_policy):
         principal = statement.get("Principal")
@@ -48,9 +69,27 @@ def outside_accounts(role: IamRole, known: frozenset[str]) -> list[str]:
             continue
         for value in as_list(principal.get("AWS")):
             account = trusted_account(str(value))
-            if account and account not in known and account not in found:
+            if account and account not in found:
                 found.append(account)
     return found
+
+
+def outside_accounts(role: IamRole, known: frozenset[str]) -> list[str]:
+    """Accounts outside `known` that the role's trust policy lets assume it."""
+    return [account for account in trusted_accounts(role) if account not in known]
+
+
+def org_facts(snapshot: AccountSnapshot) -> OrgFacts:
+    """What the cross-account checks need of one account's snapshot, and nothing more."""
+    roles = snapshot.authorization.roles if snapshot.authorization else ()
+    report = snapshot.credential_report
+    return OrgFacts(
+        trusting_roles=tuple(TrustingRole(role.name, role.arn, tuple(trusted))
+                             for role in roles if (trusted := trusted_accounts(role))),
+        key_holders=tuple((row.user, row.arn) for row in (report.users if report else ())
+                          if any(slot.key.is_active for slot in row.access_keys())),
+        password_policy_read=snapshot.password_policy_read,
+        has_password_policy=snapshot.password_policy is not None)
 
 
 def roles_trusting_outside(accounts: list[OrgAccount],
@@ -60,9 +99,8 @@ def roles_trusting_outside(accounts: list[OrgAccount],
     known = frozenset(account.id for account in accounts) | also_known
     findings = []
     for account in accounts:
-        authorization = account.snapshot.authorization
-        for role in authorization.roles if authorization else ():
-            for outside in outside_accounts(role, known):
+        for role in account.facts.trusting_roles:
+            for outside in (trusted for trusted in role.trusted if trusted not in known):
                 findings.append(Finding(
                     "org.role_trusts_outside", Severity.HIGH,
                     f"Role {role.name} in {account.name} trusts account {outside}, outside "
@@ -78,10 +116,8 @@ def roles_trusting_outside(accounts: list[OrgAccount],
 def users_with_keys_in_many_accounts(accounts: list[OrgAccount]) -> list[Finding]:
     holders: dict[str, list[tuple[OrgAccount, str]]] = {}
     for account in accounts:
-        report = account.snapshot.credential_report
-        for row in report.users if report else ():
-            if any(slot.key.is_active for slot in row.access_keys()):
-                holders.setdefault(row.user, []).append((account, row.arn))
+        for user, arn in account.facts.key_holders:
+            holders.setdefault(user, []).append((account, arn))
     return [Finding(
         "org.user_keys_in_many_accounts", Severity.MEDIUM,
         f"IAM user {name} has access keys in {len(found)} accounts",
@@ -95,8 +131,8 @@ def users_with_keys_in_many_accounts(accounts: list[OrgAccount]) -> list[Finding
 
 
 def accounts_without_password_policy(accounts: list[OrgAccount]) -> list[Finding]:
-    read = [a for a in accounts if a.snapshot.password_policy_read]
-    bare = [a for a in read if a.snapshot.password_policy is None]
+    read = [a for a in accounts if a.facts.password_policy_read]
+    bare = [a for a in read if not a.facts.has_password_policy]
     if not bare:
         return []
     return [Finding(

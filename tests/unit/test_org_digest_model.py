@@ -10,6 +10,7 @@ from domain.hygiene.organization import (
     OrgAccount,
     accounts_without_password_policy,
     org_checks,
+    org_facts,
     outside_accounts,
     roles_trusting_outside,
     trusted_account,
@@ -40,7 +41,7 @@ def trusting(*principals, condition=None) -> dict:
 
 
 def account(name: str, account_id: str, **snap) -> OrgAccount:
-    return OrgAccount(name, account_id, replace(snapshot(**snap), account_id=account_id))
+    return OrgAccount(name, account_id, org_facts(replace(snapshot(**snap), account_id=account_id)))
 
 
 def with_key(user: str, account_id: str):
