@@ -114,9 +114,11 @@ class OrgDigestBuilder:
         return OrgInputs(shared, history)
 
     def _check(self, account: Account, now: datetime, inputs: OrgInputs,
-               baseline: dict[str, int], extra: AccountFindings) -> CheckedAccount:
+               baseline: dict[str, int],
+               extra: AccountFindings | None = None) -> CheckedAccount:
         """One account, in a worker thread: collected, checked and assembled; its snapshot is
         dropped when this returns."""
+        extra = extra or AccountFindings()
         snapshot = self._snapshot(account, now)
         snapshot = replace(snapshot, missing=(*snapshot.missing, *extra.missing_in(account.id)))
         findings = extra.findings_in(account.id) + run_checks(
