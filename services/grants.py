@@ -74,7 +74,8 @@ class GrantService:
         if self.identity_center is not None and self.identity_center.handles(request.role):
             steps = GrantSteps(fail=self._fail, fail_grant=self._fail_grant,
                                schedule_jobs=self._schedule_grant_jobs,
-                               settle_warning=self.endings.settle_warning)
+                               settle_warning=self.endings.settle_warning,
+                               apply_extension=self._apply_extension)
             act = self.identity_center.extend if request.kind is Kind.EXTEND else \
                 self.identity_center.issue
             act(steps, request, plan[0], now)
@@ -165,6 +166,21 @@ class GrantService:
                                        self.requests.approvers_of(request.id))
         self.slack.home_changed({request.requester})
 
+    def _apply_extension(self, request: AccessRequest, grant: Grant, ends: datetime,
+                         now: datetime) -> tuple[bool, bool]:
+        """(grant still live, extension recorded): the request moves to active and the grant
+        ends later, in one transaction, unless the grant ended meanwhile."""
+        with self.uow.transaction():
+            live = self.requests.grant(grant.id).is_live
+            moved = live and self.requests.move(
+                request.id, Status.ACTIVE, actor=SYSTEM, now=now, expect=[Status.APPROVED],
+                grant_id=grant.id, details={"grant_id": grant.id, "ends_at": now_label(ends)})
+            if moved:
+                self.requests.update_grant(grant.id, ends_at=ends)
+                self._schedule_grant_jobs(self.requests.grant(grant.id), now)
+                self.jobs.cancel(JobKind.ACTIVATE, f"request:{request.id}", now)
+        return live, bool(moved)
+
     def _extend(self, request: AccessRequest, plan: tuple[datetime, int], now: datetime) -> None:
         ends, seconds = plan
         parent = self._request(request.parent_id)
@@ -179,17 +195,9 @@ class GrantService:
         except AwsError as exc:
             self._fail(request, f"AWS refused the extension: {exc}", now)
             return
-        with self.uow.transaction():
-            # A revoke or expiry may have ended the grant while AWS was asked.
-            live = self.requests.grant(grant.id).is_live
-            moved = live and self.requests.move(
-                request.id, Status.ACTIVE, actor=SYSTEM, now=now, expect=[Status.APPROVED],
-                grant_id=grant.id, details={"grant_id": grant.id, "ends_at": now_label(ends)})
-            if moved:
-                self.requests.update_grant(grant.id, ends_at=ends)
-                grant = self.requests.grant(grant.id)
-                self._schedule_grant_jobs(grant, now)
-                self.jobs.cancel(JobKind.ACTIVATE, f"request:{request.id}", now)
+        # A revoke or expiry may have ended the grant while AWS was asked.
+        live, moved = self._apply_extension(request, grant, ends, now)
+        grant = self.requests.grant(grant.id)
         if not live:
             self.denies.deny_if_ended_meanwhile(grant.id, credentials, seconds, now)
             self._fail(request, f"{parent.label} ended before the extension was applied", now)

@@ -72,22 +72,26 @@ class GrantSteps:
     fail_grant: Callable[[AccessRequest, Grant, str, datetime], None]
     schedule_jobs: Callable[[Grant, datetime], None]
     settle_warning: Callable[[int, str], None]
+    apply_extension: Callable[[AccessRequest, Grant, datetime, datetime], tuple[bool, bool]]
 
 
-class IdentityCenterGrants:
+@dataclass(kw_only=True)
+class IdentityCenterParts:
+    """The ports every Identity Center use case takes, given by name."""
+
+    config: Config
+    requests: RequestStore
+    jobs: JobQueue
+    audit: AuditLog
+    uow: UnitOfWork
+    slack: SlackPort
+    center: IdentityCenterPort
+    records: AssignmentStore
+
+
+class IdentityCenterGrants(IdentityCenterParts):
     """Grant a permission set in an account: assign it, tell the requester, and extend it."""
 
-    def __init__(self, *, config: Config, requests: RequestStore, jobs: JobQueue,
-                 audit: AuditLog, uow: UnitOfWork, slack: SlackPort,
-                 center: IdentityCenterPort, records: AssignmentStore) -> None:
-        self.config = config
-        self.requests = requests
-        self.jobs = jobs
-        self.audit = audit
-        self.uow = uow
-        self.slack = slack
-        self.center = center
-        self.records = records
 
     def handles(self, name: str) -> bool:
         """True when `name` is a permission set's request name (`prod/admin`)."""
@@ -216,15 +220,7 @@ class IdentityCenterGrants:
         """Extend a live assignment grant: only Gatehouse's end time moves."""
         parent = require_request(self.requests, request.parent_id)
         grant = self.requests.grant(parent.grant_id)
-        with self.uow.transaction():
-            live = self.requests.grant(grant.id).is_live
-            moved = live and self.requests.move(
-                request.id, Status.ACTIVE, actor=SYSTEM, now=now, expect=[Status.APPROVED],
-                grant_id=grant.id, details={"grant_id": grant.id, "ends_at": now_label(ends)})
-            if moved:
-                self.requests.update_grant(grant.id, ends_at=ends)
-                steps.schedule_jobs(self.requests.grant(grant.id), now)
-                self.jobs.cancel(JobKind.ACTIVATE, f"request:{request.id}", now)
+        live, moved = steps.apply_extension(request, grant, ends, now)
         if not moved:
             if not live:
                 steps.fail(request, f"{parent.label} ended before the extension was applied",

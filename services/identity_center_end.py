@@ -7,7 +7,6 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from config import Config
 from domain.audit import SYSTEM
 from domain.errors import AwsError
 from domain.identity_center import AssignmentKey, after_deletion, deny_lift_at, end_grant
@@ -15,8 +14,7 @@ from domain.jobs import AssignmentJob, Job, JobKind, SessionDenyJob
 from domain.requests import Grant, Status
 from domain.text import iso_time
 from services.access_rules import require_request
-from services.identity_center import AssignmentStore, IdentityCenterPort
-from services.ports import AuditLog, JobQueue, RequestStore, SlackPort, UnitOfWork
+from services.identity_center import IdentityCenterParts
 from services.revocation import deny_cutoff
 
 log = logging.getLogger("gatehouse.identity_center")
@@ -27,21 +25,10 @@ def assignment_job_key(key: AssignmentKey) -> str:
     return f"assignment:{key.account_id}:{key.permission_set_arn}:{key.user_id}"
 
 
-class AssignmentEndings:
+class AssignmentEndings(IdentityCenterParts):
     """Release a grant's claim on its assignment, delete it when no grant needs it, and on
     revoke end the holder's open sessions; every step is a stored job, safe to run twice."""
 
-    def __init__(self, *, config: Config, requests: RequestStore, jobs: JobQueue,
-                 audit: AuditLog, uow: UnitOfWork, slack: SlackPort,
-                 center: IdentityCenterPort, records: AssignmentStore) -> None:
-        self.config = config
-        self.requests = requests
-        self.jobs = jobs
-        self.audit = audit
-        self.uow = uow
-        self.slack = slack
-        self.center = center
-        self.records = records
 
     def on_end(self, grant: Grant, status: Status, now: datetime) -> None:
         """Inside the transaction that ends the grant: release its claim, store what follows."""
