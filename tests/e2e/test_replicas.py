@@ -144,7 +144,7 @@ def test_ten_approve_clicks_over_three_replicas_make_one_grant(replicas, slack):
 
 
 def test_every_expiry_done_once_even_when_a_replica_is_killed(replicas, slack):
-    users = [f"U0REP{n:03d}" for n in range(60)]
+    users = [f"U0REP{n:03d}" for n in range(300)]
     for user in users:
         slack.add_user(user, user.lower(), email=f"{user.lower()}@example.com")
     with ThreadPoolExecutor(12) as pool:
