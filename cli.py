@@ -197,7 +197,14 @@ def _audit(args: argparse.Namespace, environ: dict[str, str], out: TextIO) -> in
         print(f"audit: there is no database at {env.db_path}; set GATEHOUSE_DB to the database "
               "the bot writes (nothing was created)", file=sys.stderr)
         return 2
-    audit = AuditLog(open_store(env.db_path))
+    store = open_store(env.db_path)
+    try:
+        return _audit_on(args, AuditLog(store), out)
+    finally:
+        store.close()
+
+
+def _audit_on(args: argparse.Namespace, audit: AuditLog, out: TextIO) -> int:
     if args.audit_command == "export":
         export(audit.entries(since=args.since), args.format, out)
         return 0

@@ -45,12 +45,12 @@ def print_digest(environ: Mapping[str, str], post: bool, *, now: datetime | None
         problems = [p for p in environment_problems(env) if p.startswith("SLACK_BOT_TOKEN")]
         if problems:
             raise ConfigError(problems)
-    store = open_store(env.db_path)
     publisher = SlackDigestPublisher(slack_client(env), config.digest.channel or "") \
         if post else None
+    accounts = accounts or org_sessions(config, clients)
+    store = open_store(env.db_path)
     service = digest_service(config, store, AuditLog(store), clients, publisher=publisher,
-                             sleep=sleep or time.sleep,
-                             accounts=accounts or org_sessions(config, clients))
+                             sleep=sleep or time.sleep, accounts=accounts)
     try:
         if not post:
             return _print(service, moment, account, out)
