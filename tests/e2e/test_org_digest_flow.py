@@ -7,24 +7,16 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.digest_seed import freeze_moto_iam, seed_account
-from tests.e2e.conftest import ADMIN, APPROVALS, LEAD, Clock, start_bot, stop_bot
+from tests.e2e.conftest import ADMIN, Clock, start_bot, stop_bot
+from tests.e2e.test_accounts_flow import PROD, STAGING, accounts_config
 
-PROD, STAGING = "111111111111", "222222222222"
 HYGIENE = "C0HYGIENE"
-MANAGE = "GatehouseManage"
 
 
 def org_config() -> dict:
-    return {
-        "timezone": "UTC", "admins": [ADMIN], "approvals_channel": APPROVALS,
-        "accounts": {name: {"id": account_id,
-                            "manage_role": f"arn:aws:iam::{account_id}:role/{MANAGE}"}
-                     for name, account_id in (("prod", PROD), ("staging", STAGING))},
-        "roles": {"readonly": {"arn": "arn:aws:iam::{account}:role/ReadOnly",
-                               "accounts": ["prod", "staging"], "max_duration": "1h",
-                               "approvers": [LEAD]}},
-        "digest": {"channel": HYGIENE, "at": "09:00", "service_last_accessed": False},
-    }
+    """prod and staging with `readonly` in both (as in test_accounts_flow), and a digest."""
+    return {**accounts_config(), "digest": {"channel": HYGIENE, "at": "09:00",
+                                            "service_last_accessed": False}}
 
 
 def refuse_staging_manage_role(hub) -> None:
