@@ -11,6 +11,7 @@ from aws.clients import AwsClients
 from config import ConfigError, parse_config
 from config.identity_center import PermissionSetConfig
 from metrics import Metrics
+from tests.integration.test_organizations import add_account
 from wiring.accounts import account_sessions, with_discovered_accounts
 
 INSTANCE = "arn:aws:sso:::instance/ssoins-1234567890abcdef"
@@ -26,12 +27,7 @@ def org(aws):
     eng_id = eng["OrganizationalUnit"]["Id"]
 
     def account(name: str, parent: str | None) -> str:
-        made = client.create_account(AccountName=name, Email=f"{name.lower()}@example.com")
-        account_id = made["CreateAccountStatus"]["AccountId"]
-        if parent:
-            client.move_account(AccountId=account_id, SourceParentId=root,
-                                DestinationParentId=parent)
-        return account_id
+        return add_account(client, root, name, parent)
 
     ids = {"web": account("Web", eng_id), "data": account("Data", eng_id),
            "billing": account("Billing", None)}

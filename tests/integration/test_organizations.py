@@ -18,6 +18,16 @@ from scheduler import schedule_table
 from wiring.accounts import account_refresh, account_sessions, with_discovered_accounts
 
 
+def add_account(client, root: str, name: str, parent: str | None) -> str:
+    """Create an account in the moto organisation, moved under `parent` when given."""
+    made = client.create_account(AccountName=name, Email=f"{name.lower()}@example.com")
+    account_id = made["CreateAccountStatus"]["AccountId"]
+    if parent:
+        client.move_account(AccountId=account_id, SourceParentId=root,
+                            DestinationParentId=parent)
+    return account_id
+
+
 @pytest.fixture
 def org(aws):
     """An organisation: Engineering OU (with a nested Web OU) holding web and data, and
@@ -31,12 +41,7 @@ def org(aws):
     web_ou_id = web_ou["OrganizationalUnit"]["Id"]
 
     def account(name: str, parent: str | None) -> str:
-        made = client.create_account(AccountName=name, Email=f"{name.lower()}@example.com")
-        account_id = made["CreateAccountStatus"]["AccountId"]
-        if parent:
-            client.move_account(AccountId=account_id, SourceParentId=root,
-                                DestinationParentId=parent)
-        return account_id
+        return add_account(client, root, name, parent)
 
     ids = {"web": account("Web Shop", web_ou_id), "data": account("Data", eng_id),
            "billing": account("Billing", None)}
